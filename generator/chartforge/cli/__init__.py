@@ -1,0 +1,13 @@
+"""The thin command-line layer: parse options, call a stage, render its result, exit.
+
+Each command lives in its own module under ``chartforge.cli`` and registers itself on
+``app``; stages never print or exit, the CLI does.
+"""
+
+from __future__ import annotations
+
+from chartforge.cli._app import app, main
+from chartforge.cli import build as _build  # noqa: F401  (registers commands)
+from chartforge.cli import render as _render  # noqa: F401
+
+__all__ = ["app", "main"]

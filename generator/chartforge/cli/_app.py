@@ -1,0 +1,93 @@
+"""The typer application, global options and the error → exit-code mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from chartforge import __version__
+from chartforge.errors import EXIT_USAGE, ChartforgeError
+
+app = typer.Typer(
+    name="chartforge",
+    help="Compile one canonical Jinja2 source tree into Helm charts; lint, validate, package, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class _State:
+    debug = False
+    root = Path(".")
+
+
+state = _State()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chartforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and every external command run."),
+    root: Path = typer.Option(
+        Path("."), "--root", "-C", help="Project root (holds sources/, charts/, values/).", show_default=True
+    ),
+) -> None:
+    state.debug = debug
+    state.root = root
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+
+
+def emit_json(data: Any) -> None:
+    """Machine output goes to stdout; everything for people goes to stderr."""
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def err(message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+
+
+def main() -> None:
+    """Entry point: run the app; map ChartforgeError to its exit code with one message."""
+    try:
+        app(standalone_mode=False)
+    except ChartforgeError as exc:
+        if state.debug:
+            raise
+        err(f"error: {exc.render()}")
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise

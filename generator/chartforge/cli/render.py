@@ -1,0 +1,41 @@
+"""``chartforge render NAME --set k=v`` — the seed's entry point."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+import yaml
+
+from chartforge.cli._app import OutputFormat, app, emit_json, state
+from chartforge.errors import UsageError
+from chartforge.instantiate import instantiate
+
+
+def parse_sets(pairs: list[str]) -> dict[str, object]:
+    variables: dict[str, object] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UsageError(f"--set expects KEY=VALUE, got {pair!r}")
+        key, raw = pair.split("=", 1)
+        variables[key.strip()] = yaml.safe_load(raw) if raw else ""
+    return variables
+
+
+@app.command("render")
+def render_cmd(
+    name: str = typer.Argument(..., help="Chart name (or an alias such as postgresql_ha_cluster)."),
+    sets: list[str] = typer.Option([], "--set", help="Variable KEY=VALUE (seed variable or values path)."),
+    helm: str = typer.Option(None, "--helm", help="helm binary (default: $HELM, then PATH)."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text (manifests) or json."),
+) -> None:
+    """Render one chart with variables into Kubernetes manifests (helm template under the hood).
+
+    Seed defaults: cluster_name=spotify-ai-agent-prod, node_count=6, environment=production;
+    CLUSTER_ID, TENANT_ID and ENVIRONMENT are read from the process environment.
+    """
+    inst = instantiate(name, parse_sets(sets), root=state.root, helm=helm)
+    if output is OutputFormat.json:
+        emit_json({"chart": inst.chart, "values": inst.values, "manifests": inst.manifests})
+    else:
+        sys.stdout.write(inst.manifests)

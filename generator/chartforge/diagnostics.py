@@ -1,0 +1,57 @@
+"""Findings as data: every stage that checks something returns ``Diagnostic`` records.
+
+A run collects diagnostics across every chart × environment × Kubernetes version before
+deciding the exit code, so one run shows every problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding.
+
+    ``code`` is a stable identifier (``CF-VAL-001``, ``PSS-RUN-AS-NON-ROOT``…) that
+    waivers refer to. The location fields are optional; set the ones that apply.
+    """
+
+    severity: Severity
+    code: str
+    message: str
+    stage: str = ""
+    chart: str = ""
+    environment: str = ""
+    kubernetes_version: str = ""
+    path: str = ""
+    line: int | None = None
+    kind: str = ""
+    name: str = ""
+    field: str = ""
+    waived: bool = False
+    waiver_reason: str = ""
+    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def location(self) -> str:
+        bits = [b for b in (self.chart, self.environment, self.kubernetes_version) if b]
+        where = "/".join(bits)
+        obj = "/".join(b for b in (self.kind, self.name) if b)
+        loc = self.path + (f":{self.line}" if self.path and self.line else "")
+        return " ".join(b for b in (where, loc, obj, self.field) if b)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["extra"] = dict(self.extra)
+        return data
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    """True when at least one unwaived error is present."""
+    return any(d.severity == "error" and not d.waived for d in diagnostics)

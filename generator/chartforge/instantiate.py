@@ -1,0 +1,123 @@
+"""The seed's entry point: render one chart with variables into Kubernetes manifests.
+
+``render_template("postgresql-ha", {"cluster_name": "prod-postgres", "node_count": 5})``
+compiles the chart from ``sources/`` into a temporary directory, builds its values (chart
+defaults ← the environment's section ← the variables) and runs ``helm template``.
+
+Variables are the seed's names: ``cluster_name``, ``environment`` and the process-environment
+``CLUSTER_ID``/``TENANT_ID``/``ENVIRONMENT`` map to ``global.*`` (catalog ``variables:``);
+chart-specific ones (``node_count``, ``backup_retention_days``…) are mapped by each chart's
+``variables:``; any other name must be a values path of the chart (``image.tag``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartforge import proc, tools
+from chartforge.catalog import Catalog, ChartSpec, load_catalog
+from chartforge.chartfiles import chart_files
+from chartforge.envvalues import merge, validate_values
+from chartforge.errors import UserError
+from chartforge.render import PROCESS_ENV, SEED_DEFAULTS
+from chartforge.yamlio import did_you_mean, load_yaml, plain
+
+
+@dataclass(frozen=True)
+class Instance:
+    chart: str
+    values: dict[str, Any]
+    manifests: str
+
+
+def _set_path(values: dict[str, Any], dotted: str, value: Any) -> None:
+    node = values
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def resolve_variables(
+    catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Turn seed variables into a values overlay for ``chart`` (seed defaults applied)."""
+    environ = os.environ if environ is None else environ
+    mapping = {**dict(catalog.variables), **dict(chart.variables)}
+    given: dict[str, Any] = {k: v for k, v in SEED_DEFAULTS.items() if k in mapping}
+    given.update({k: environ[k] for k in PROCESS_ENV if k in environ and k in mapping})
+    if "ENVIRONMENT" in environ and "environment" in mapping:
+        given["environment"] = environ["ENVIRONMENT"]
+    given.update(variables)
+    overlay: dict[str, Any] = {}
+    known = set(mapping) | {leaf.path for leaf in chart.params.leaves()}
+    for name, value in given.items():
+        if name in mapping:
+            target = mapping[name]
+        elif chart.params.find(name) is not None or name.startswith("global."):
+            target = name
+        else:
+            raise UserError(
+                f"unknown variable '{name}' for chart {chart.name}", key=name, hint=did_you_mean(name, known)
+            )
+        _set_path(overlay, target, value)
+    return overlay
+
+
+def instance_values(catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for ``chart``: the selected environment's section, then the variables on top."""
+    overlay = resolve_variables(catalog, chart, variables)
+    env = str(overlay.get("global", {}).get("environment") or SEED_DEFAULTS["environment"])
+    base: dict[str, Any] = {}
+    if env in catalog.environments:
+        env_data = plain(load_yaml(catalog.env_file(env))) or {}
+        if chart.is_umbrella:
+            base = env_data
+        else:
+            base = merge(env_data.get(chart.name) or {}, {"global": env_data.get("global") or {}})
+            base.pop("enabled", None)
+    values: dict[str, Any] = merge(base, overlay)
+    validate_values(catalog, chart, values, display=f"variables for {chart.name}")
+    return values
+
+
+def render_template(
+    name: str, variables: Mapping[str, Any] | None = None, *, root: Path | str = ".", helm: str | None = None
+) -> str:
+    """Render chart ``name`` with ``variables``; returns the Kubernetes manifests (multi-doc YAML)."""
+    return instantiate(name, variables or {}, root=root, helm=helm).manifests
+
+
+def instantiate(
+    name: str, variables: Mapping[str, Any], *, root: Path | str = ".", helm: str | None = None
+) -> Instance:
+    catalog = load_catalog(root)
+    chart = catalog.chart(name)
+    values = instance_values(catalog, chart, variables)
+    binary = tools.find_helm(helm)
+    with tempfile.TemporaryDirectory(prefix="chartforge-render-") as tmp:
+        base = Path(tmp)
+        needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
+        for spec in needed:
+            for rel, text in chart_files(catalog, spec).items():
+                target = base / spec.name / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+        for dep in chart.dependencies:  # helm wants sub-charts under the umbrella's charts/
+            (base / chart.name / "charts").mkdir(exist_ok=True)
+            os.symlink(base / dep.name, base / chart.name / "charts" / dep.name)
+        values_file = base / "values.yaml"
+        values_file.write_text(yaml.safe_dump(values, sort_keys=True), encoding="utf-8")
+        release = str(values.get("global", {}).get("clusterName") or chart.name)[:53]
+        cp = proc.run(
+            [binary.path, "template", release, str(base / chart.name), "-f", str(values_file)],
+            what=f"helm template {chart.name}",
+        )
+    return Instance(chart.name, values, cp.stdout)

@@ -1,0 +1,82 @@
+"""The single wrapper every subprocess goes through.
+
+Argument lists only (never a shell), a timeout, secrets masked in the echoed command and
+in error messages, captured stderr attached to the raised :class:`ToolError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chartforge.errors import ToolError, ToolNotFound
+
+log = logging.getLogger("chartforge.proc")
+
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Completed:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def mask(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "****")
+    return text
+
+
+def run(
+    args: Sequence[str | Path],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    secrets: Sequence[str] = (),
+    check: bool = True,
+    what: str | None = None,
+) -> Completed:
+    """Run ``args``; raise :class:`ToolError` on non-zero exit when ``check``.
+
+    ``secrets`` are replaced by ``****`` in the debug echo and in any error text.
+    ``env`` is *added* to the current environment.
+    """
+    argv = [str(a) for a in args]
+    shown = mask(shlex.join(argv), secrets)
+    log.debug("+ %s", shown)
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    try:
+        cp = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ToolNotFound(f"{argv[0]} is not installed or not executable", hint="run ci/install.sh") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(f"{what or argv[0]} timed out after {timeout:.0f}s: {shown}") from exc
+    result = Completed(tuple(argv), cp.returncode, cp.stdout, cp.stderr)
+    if check and cp.returncode != 0:
+        raise ToolError(
+            f"{what or 'command'} failed (exit {cp.returncode}): {shown}",
+            stderr=mask(cp.stderr or cp.stdout, secrets),
+        )
+    return result
