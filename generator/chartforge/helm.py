@@ -1,0 +1,92 @@
+"""Every helm call chartforge makes, and the assembly of charts helm can consume.
+
+``charts/`` holds each chart once; the umbrella's ``Chart.yaml`` points at its sub-charts
+with ``file://../<name>``. helm wants them under the umbrella's own ``charts/`` directory, so
+``assemble`` builds a scratch copy where they are (symlinks, nothing copied twice) — the same
+layout ``helm dependency build`` would produce, without its network access or Chart.lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartforge import proc
+from chartforge.catalog import Catalog, ChartSpec
+from chartforge.envvalues import merge
+from chartforge.tools import Helm
+from chartforge.yamlio import load_yaml, plain
+
+
+@contextlib.contextmanager
+def assemble(catalog: Catalog, charts_dir: Path | None = None) -> Iterator[Path]:
+    """A scratch directory with every chart of ``charts_dir``, sub-charts linked under the umbrella."""
+    source = charts_dir or catalog.root / "charts"
+    tmp = Path(tempfile.mkdtemp(prefix="chartforge-assembled-"))
+    try:
+        for chart in catalog.charts:
+            shutil.copytree(source / chart.name, tmp / chart.name, symlinks=True)
+            if chart.dependencies:
+                (tmp / chart.name / "charts").mkdir(exist_ok=True)
+                for dep in chart.dependencies:
+                    os.symlink(tmp / dep.name, tmp / chart.name / "charts" / dep.name)
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def environment_data(catalog: Catalog, env: str) -> dict[str, Any]:
+    data = plain(load_yaml(catalog.root / "values" / f"{env}.yaml")) or {}
+    return dict(data)
+
+
+def chart_values(catalog: Catalog, chart: ChartSpec, env: str) -> dict[str, Any]:
+    """The values a chart gets in ``env``: the umbrella file itself, or its section + ``global``."""
+    data = environment_data(catalog, env)
+    if chart.is_umbrella:
+        return data
+    section = dict(data.get(chart.name) or {})
+    section.pop("enabled", None)
+    return dict(merge(section, {"global": data.get("global") or {}}))
+
+
+def write_values(path: Path, values: Mapping[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(dict(values), sort_keys=True), encoding="utf-8")
+    return path
+
+
+def template(
+    helm: Helm,
+    chart_dir: Path,
+    *,
+    release: str,
+    values_files: Sequence[Path] = (),
+    kube_version: str | None = None,
+    namespace: str = "default",
+    extra: Sequence[str] = (),
+) -> str:
+    """``helm template`` → the rendered manifests (multi-document YAML)."""
+    args = [helm.path, "template", release, str(chart_dir), "--namespace", namespace]
+    for file in values_files:
+        args += ["-f", str(file)]
+    if kube_version:
+        args += ["--kube-version", kube_version]
+    args += list(extra)
+    return proc.run(args, what=f"helm template {chart_dir.name}").stdout
+
+
+def lint(helm: Helm, chart_dir: Path, *, values_files: Sequence[Path] = (), strict: bool = True) -> proc.Completed:
+    """``helm lint [--strict]``; returns the completed process (callers parse its findings)."""
+    args = [helm.path, "lint", str(chart_dir)]
+    if strict:
+        args.append("--strict")
+    for file in values_files:
+        args += ["-f", str(file)]
+    return proc.run(args, check=False, what=f"helm lint {chart_dir.name}")
