@@ -7,7 +7,8 @@ deciding the exit code, so one run shows every problem.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -36,7 +37,7 @@ class Diagnostic:
     field: str = ""
     waived: bool = False
     waiver_reason: str = ""
-    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    extra: tuple[tuple[str, str], ...] = dataclasses.field(default=(), compare=False)
 
     @property
     def location(self) -> str:
