@@ -32,7 +32,16 @@ SEMVER = re.compile(
 CHART_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 K8S_MINOR = re.compile(r"^1\.(\d+)$")
 
-CATALOG_KEYS = {"platform", "kubernetes", "registry", "environments", "umbrella", "charts", "maintainers", "variables"}
+CATALOG_KEYS = {
+    "platform",
+    "kubernetes",
+    "registry",
+    "environments",
+    "umbrella",
+    "charts",
+    "maintainers",
+    "variables",
+}
 CHART_KEYS = {
     "version", "appVersion", "description", "keywords", "home", "icon", "sources", "dependencies", "variables",
     "aliases", "annotations", "type",
@@ -95,9 +104,7 @@ class Catalog:
         for chart in self.charts:
             if chart.name == name or name in chart.aliases:
                 return chart
-        raise SourceError(
-            f"unknown chart '{name}'", hint=did_you_mean(name, [c.name for c in self.charts])
-        )
+        raise SourceError(f"unknown chart '{name}'", hint=did_you_mean(name, [c.name for c in self.charts]))
 
     @property
     def kube_version_constraint(self) -> str:
@@ -129,9 +136,11 @@ def _require(data: Mapping[str, Any], key: str, kind: type, file: str, what: str
     if key not in data:
         raise SourceError(f"missing required key '{key}' ({what})", path=file, line=line_of(data))
     value = data[key]
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise SourceError(
-            f"'{key}' must be a {kind.__name__}, got {type(value).__name__}", path=file, line=line_of(data, key)
+            f"'{key}' must be a {kind.__name__}, got {type(value).__name__}",
+            path=file,
+            line=line_of(data, key),
         )
     return value
 
@@ -147,7 +156,9 @@ def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
         match = K8S_MINOR.match(str(data[key]))
         if not match:
             raise SourceError(
-                f"kubernetes.{key} must look like \"1.31\", got {data[key]!r}", path=file, line=line_of(data, key)
+                f'kubernetes.{key} must look like "1.31", got {data[key]!r}',
+                path=file,
+                line=line_of(data, key),
             )
         bounds.append(int(match.group(1)))
     if bounds[0] > bounds[1]:
@@ -160,6 +171,10 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     root = Path(root).resolve()
     path = root / "sources" / "catalog.yaml"
     file = _rel(root, path)
+    if not path.is_file():
+        raise SourceError(
+            "no catalog here", path=path, hint="run chartforge in a project root, or pass --root DIR"
+        )
     data = load_yaml(path, display=file)
     if not isinstance(data, Mapping):
         raise SourceError("catalog must be a mapping", path=file, line=1)
@@ -170,7 +185,9 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     envs = tuple(str(e) for e in _require(data, "environments", list, file, "environment names"))
     versions = _kube_versions(data.get("kubernetes"), file)
     reg = data.get("registry") or {}
-    registry = Registry(str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", "")))
+    registry = Registry(
+        str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", ""))
+    )
     global_file = root / "sources" / "global.yaml"
     global_params = (
         parse_params(load_yaml(global_file, display=_rel(root, global_file)), file=_rel(root, global_file),
@@ -184,7 +201,9 @@ def load_catalog(root: Path | str = ".") -> Catalog:
                 hint="lowercase letters, digits and dashes",
             )  # fmt: skip
     if umbrella not in names:
-        raise SourceError(f"umbrella '{umbrella}' is not in charts", path=file, line=line_of(data, "umbrella"))
+        raise SourceError(
+            f"umbrella '{umbrella}' is not in charts", path=file, line=line_of(data, "umbrella")
+        )
     specs = {n: _load_chart(root, n, n == umbrella) for n in names}
     for env in envs:
         if not (root / "sources" / "environments" / f"{env}.yaml").is_file():

@@ -64,7 +64,7 @@ def validate_values(catalog: Catalog, chart: ChartSpec, data: Any, *, display: s
     validator = jsonschema.Draft7Validator(schema.chart_schema(catalog, chart))
     errors = sorted(validator.iter_errors(merged), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
-        return merged
+        return dict(merged)
     error = errors[0]
     path = _schema_path(error)
     key = ".".join(str(p) for p in path)

@@ -82,7 +82,9 @@ def template(
     return proc.run(args, what=f"helm template {chart_dir.name}").stdout
 
 
-def lint(helm: Helm, chart_dir: Path, *, values_files: Sequence[Path] = (), strict: bool = True) -> proc.Completed:
+def lint(
+    helm: Helm, chart_dir: Path, *, values_files: Sequence[Path] = (), strict: bool = True
+) -> proc.Completed:
     """``helm lint [--strict]``; returns the completed process (callers parse its findings)."""
     args = [helm.path, "lint", str(chart_dir)]
     if strict:

@@ -100,7 +100,9 @@ def parse_params(data: Any, *, file: str, prefix: str = "") -> tuple[Param, ...]
     if data is None:
         return ()
     if not isinstance(data, Mapping):
-        raise SourceError("expected a mapping of parameter names", path=file, line=line_of(data), key=prefix or None)
+        raise SourceError(
+            "expected a mapping of parameter names", path=file, line=line_of(data), key=prefix or None
+        )
     return tuple(_parse_node(name, node, data, file=file, prefix=prefix) for name, node in data.items())
 
 
@@ -150,7 +152,9 @@ def _parse_node(name: str, node: Any, parent: Any, *, file: str, prefix: str) ->
     enum = dict(constraints).get("enum")
     if enum is not None and default not in enum and default is not None:
         raise SourceError(f"default {default!r} is not in enum {enum}", path=file, line=line, key=path)
-    return Param(name, path, description.strip(), types, default, required, constraints, (), section, file, line)
+    return Param(
+        name, path, description.strip(), types, default, required, constraints, (), section, file, line
+    )
 
 
 def root_group(name: str, description: str, children: tuple[Param, ...]) -> Param:

@@ -43,7 +43,6 @@ def environment(sources: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters["indent_helm"] = lambda text, n: jinja2.filters.do_indent(text, n)  # type: ignore[no-untyped-call]
     return env
 
 
@@ -51,7 +50,9 @@ def safe_name(sources: Path, name: str) -> str:
     """Refuse template names that would escape ``sources/`` (absolute, ``..``)."""
     norm = posixpath.normpath(name.replace(os.sep, "/"))
     if name.startswith(("/", "\\")) or norm.startswith("..") or os.path.isabs(name) or ":" in name:
-        raise TemplateError(f"template name {name!r} escapes sources/", path="sources/", hint="use a relative name")
+        raise TemplateError(
+            f"template name {name!r} escapes sources/", path="sources/", hint="use a relative name"
+        )
     resolved = (sources / norm).resolve()
     if not resolved.is_relative_to(sources.resolve()):
         raise TemplateError(f"template name {name!r} escapes sources/", path="sources/")
@@ -68,7 +69,7 @@ def render_file(env: jinja2.Environment, sources: Path, name: str, context: Mapp
             f"template syntax error: {exc.message}", path=f"sources/{exc.name or name}", line=exc.lineno
         ) from exc
     except jinja2.UndefinedError as exc:
-        template, line = _jinja_location(exc, name)
+        template, line = _jinja_location(exc, sources, name)
         raise TemplateError(
             f"undefined template variable: {exc.message}", path=f"sources/{template}", line=line,
             hint="define it in the chart's context or fix the spelling",
@@ -76,20 +77,19 @@ def render_file(env: jinja2.Environment, sources: Path, name: str, context: Mapp
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template not found: {exc.name}", path=f"sources/{name}") from exc
     except jinja2.TemplateError as exc:
-        template, line = _jinja_location(exc, name)
+        template, line = _jinja_location(exc, sources, name)
         raise TemplateError(f"template error: {exc}", path=f"sources/{template}", line=line) from exc
 
 
-def _jinja_location(exc: BaseException, default: str) -> tuple[str, int | None]:
-    """Walk the traceback for the innermost frame that belongs to a Jinja template."""
+def _jinja_location(exc: BaseException, sources: Path, default: str) -> tuple[str, int | None]:
+    """The innermost template frame of the traceback Jinja rewrote to point at template lines."""
     tb = exc.__traceback__
     found: tuple[str, int | None] = (default, None)
+    root = str(sources.resolve())
     while tb is not None:
-        frame = tb.tb_frame
-        template = frame.f_globals.get("__jinja_template__")
-        if template is not None:
-            lineno = template.get_corresponding_lineno(tb.tb_lineno)
-            found = (template.name or default, lineno)
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(root + os.sep):
+            found = (Path(filename).relative_to(root).as_posix(), tb.tb_lineno)
         tb = tb.tb_next
     return found
 

@@ -120,7 +120,10 @@ def values_yaml(catalog: Catalog, chart: ChartSpec) -> str:
             out.append("")
             _emit(param, 0, out)
         for dep in chart.dependencies:
-            out += ["", f"## @section {dep.name} (sub-chart {dep.name} {dep.version}; all its values in its README)"]
+            out += [
+                "",
+                f"## @section {dep.name} (sub-chart {dep.name} {dep.version}; all its values in its README)",
+            ]
             out.append(f"{dep.name}:")
             out.append(f"  ## @param {dep.condition} Deploy the {dep.name} sub-chart")
             out.append("  enabled: true")

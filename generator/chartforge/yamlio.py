@@ -43,6 +43,9 @@ def load_yaml_text(text: str, *, display: str, error: type[UserError] = SourceEr
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = (exc.problem or exc.context or "invalid YAML").strip()
+        ctx = exc.context_mark
+        if exc.problem and exc.context and ctx is not None and mark is not None and ctx.line != mark.line:
+            problem += f" ({exc.context.strip()} started at line {ctx.line + 1})"
         raise error(f"malformed YAML: {problem}", path=display, line=line) from exc
     except Exception as exc:  # ruamel raises a few unmarked errors (duplicate keys, …)
         raise error(f"malformed YAML: {exc}", path=display) from exc

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from chartforge import __version__
-from chartforge.errors import EXIT_USAGE, ChartforgeError
+from chartforge.errors import ChartforgeError
 
 app = typer.Typer(
     name="chartforge",
@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -44,7 +44,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and every external command run."),
     root: Path = typer.Option(
         Path("."), "--root", "-C", help="Project root (holds sources/, charts/, values/).", show_default=True
@@ -69,25 +71,11 @@ def err(message: str) -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; map ChartforgeError to its exit code with one message."""
+    """Entry point: click handles usage errors (exit 2); ChartforgeError → one message + its exit code."""
     try:
-        app(standalone_mode=False)
+        app()
     except ChartforgeError as exc:
         if state.debug:
             raise
         err(f"error: {exc.render()}")
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code if exc.exit_code else EXIT_USAGE)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise

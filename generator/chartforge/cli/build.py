@@ -11,7 +11,9 @@ from chartforge.errors import EXIT_FINDINGS
 
 @app.command("build")
 def build_cmd(
-    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 listing every file that differs."),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 listing every file that differs."
+    ),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
 ) -> None:
     """Compile sources/ into charts/<chart>/ and values/<env>.yaml, atomically and deterministically."""
@@ -29,7 +31,9 @@ def build_cmd(
         for change in result.changes:
             err(f"{change.kind:>8}  {change.path}")
         if check:
-            err("up to date" if result.clean else f"drift: {len(result.changes)} file(s) differ from sources/")
+            err(
+                "up to date" if result.clean else f"drift: {len(result.changes)} file(s) differ from sources/"
+            )
         else:
             err(f"built {len(result.files)} files" + ("" if result.written else " (no change)"))
     if check and not result.clean:

@@ -27,7 +27,9 @@ def render_cmd(
     name: str = typer.Argument(..., help="Chart name (or an alias such as postgresql_ha_cluster)."),
     sets: list[str] = typer.Option([], "--set", help="Variable KEY=VALUE (seed variable or values path)."),
     helm: str = typer.Option(None, "--helm", help="helm binary (default: $HELM, then PATH)."),
-    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text (manifests) or json."),
+    output: OutputFormat = typer.Option(
+        OutputFormat.text, "--output", "-o", help="text (manifests) or json."
+    ),
 ) -> None:
     """Render one chart with variables into Kubernetes manifests (helm template under the hood).
 

@@ -1,0 +1,35 @@
+"""The CLI's contract: --help on every command, --version, usage errors exit 2."""
+
+from __future__ import annotations
+
+from chartforge import __version__
+from chartforge.cli import app
+from tests.conftest import run_cli
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"chartforge {__version__}"
+
+
+def test_every_command_has_help() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names = sorted(group.commands)  # type: ignore[attr-defined]
+    assert {"build", "render"} <= set(names)
+    for name in names:
+        result = run_cli(name, "--help")
+        assert result.returncode == 0, name
+        assert "Usage" in result.stdout
+
+
+def test_usage_error_exit_2() -> None:
+    result = run_cli("build", "--no-such-flag")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_python_dash_m() -> None:
+    assert run_cli("--help").returncode == 0
