@@ -1,0 +1,218 @@
+"""Render findings for people and machines: a grouped table, JSON, JUnit XML.
+
+Every checking stage (lint, validate, policy, check) hands its ``Diagnostic`` list here.
+JUnit needs to know what *passed* too, so stages can also pass the objects they checked
+as :class:`Checked` records; each becomes a test case, failed when an unwaived error
+names it. Output is deterministic: same findings, same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from chartforge.diagnostics import SEVERITY_ORDER, Diagnostic
+
+GroupKey = tuple[str, str, str, str]  # stage, chart, environment, kubernetes_version
+
+
+@dataclass(frozen=True, order=True)
+class Checked:
+    """One object a stage checked (a JUnit test case), whether or not it had findings."""
+
+    stage: str
+    chart: str = ""
+    environment: str = ""
+    kubernetes_version: str = ""
+    path: str = ""
+    kind: str = ""
+    name: str = ""
+
+    @property
+    def group(self) -> GroupKey:
+        return (self.stage, self.chart, self.environment, self.kubernetes_version)
+
+    @property
+    def case_name(self) -> str:
+        obj = "/".join(b for b in (self.kind, self.name) if b)
+        if obj and self.path:
+            return f"{obj} ({self.path})"
+        return obj or self.path or self.stage
+
+
+def checked_of(diagnostic: Diagnostic) -> Checked:
+    d = diagnostic
+    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, d.path, d.kind, d.name)
+
+
+def summarize(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
+    """Counts by severity (unwaived), waived findings apart, and the total."""
+    counts = {"error": 0, "warning": 0, "info": 0, "waived": 0, "total": 0}
+    for d in diagnostics:
+        counts["total"] += 1
+        counts["waived" if d.waived else d.severity] += 1
+    return counts
+
+
+def _sort_key(d: Diagnostic) -> tuple[Any, ...]:
+    return (d.path, d.line or 0, d.kind, d.name, d.field, -SEVERITY_ORDER[d.severity], d.code, d.message)
+
+
+def group_diagnostics(diagnostics: Iterable[Diagnostic]) -> dict[tuple[str, str, str], list[Diagnostic]]:
+    """By (chart, environment, kubernetes_version), groups and members sorted."""
+    groups: dict[tuple[str, str, str], list[Diagnostic]] = {}
+    for d in diagnostics:
+        groups.setdefault((d.chart, d.environment, d.kubernetes_version), []).append(d)
+    return {key: sorted(groups[key], key=_sort_key) for key in sorted(groups)}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_line(diagnostics: Sequence[Diagnostic]) -> str:
+    c = summarize(diagnostics)
+    text = f"{_plural(c['error'], 'error')}, {_plural(c['warning'], 'warning')}"
+    if c["info"]:
+        text += f", {c['info']} info"
+    if c["waived"]:
+        text += f", {c['waived']} waived"
+    return text
+
+
+def render_table(
+    diagnostics: Sequence[Diagnostic],
+    stream: TextIO | None = None,
+    *,
+    title: str = "",
+    width: int | None = None,
+) -> None:
+    """A readable table per chart/environment/version group, then the counts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    out = stream if stream is not None else sys.stderr
+    console = Console(file=out, width=width or (None if out.isatty() else 160), highlight=False)
+    if title:
+        console.print(title, style="bold")
+    styles = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for (chart, env, version), members in group_diagnostics(diagnostics).items():
+        label = (
+            " / ".join(b for b in (chart, env, f"k8s {version}" if version else "") if b) or "all versions"
+        )
+        table = Table(title=label, title_justify="left", show_lines=False, expand=False)
+        for column in ("severity", "code", "where", "field", "message"):
+            table.add_column(column, overflow="fold")
+        for d in members:
+            severity = "waived" if d.waived else d.severity
+            where = " ".join(
+                b
+                for b in (
+                    d.path + (f":{d.line}" if d.path and d.line else ""),
+                    "/".join(x for x in (d.kind, d.name) if x),
+                )
+                if b
+            )
+            message = d.message + (f" (waived: {d.waiver_reason})" if d.waived and d.waiver_reason else "")
+            table.add_row(
+                severity,
+                d.code,
+                where,
+                d.field,
+                message,
+                style="dim" if d.waived else styles.get(d.severity, ""),
+            )
+        console.print(table)
+    groups = len(group_diagnostics(diagnostics))
+    console.print(
+        f"{summary_line(diagnostics)} in {_plural(groups, 'group')}" if diagnostics else "no findings"
+    )
+
+
+def to_json(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
+    """``{"diagnostics": [...], "summary": {...}}`` with diagnostics in table order."""
+    ordered = [d for members in group_diagnostics(diagnostics).values() for d in members]
+    return {"diagnostics": [d.to_dict() for d in ordered], "summary": summarize(diagnostics)}
+
+
+def render_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps(to_json(diagnostics), indent=2, sort_keys=True) + "\n"
+
+
+def _suite_name(group: GroupKey) -> str:
+    stage, *rest = group
+    where = "/".join(b for b in rest if b)
+    return f"{stage} {where}" if where else stage
+
+
+def _case(parent: ET.Element, checked: Checked, findings: list[Diagnostic]) -> tuple[bool, bool]:
+    """Add one test case; return (failed, skipped)."""
+    classname = ".".join(b.replace(".", "_") for b in checked.group if b) or "chartforge"
+    case = ET.SubElement(parent, "testcase", {"classname": classname, "name": checked.case_name})
+    errors = [d for d in findings if d.severity == "error" and not d.waived]
+    notes = [d for d in findings if d not in errors]
+    lines = [f"{d.code} {d.field or '-'}: {d.message}" for d in errors]
+    if errors:
+        first = errors[0]
+        message = f"{first.field}: {first.message}" if first.field else first.message
+        if len(errors) > 1:
+            message += f" (+{len(errors) - 1} more)"
+        failure = ET.SubElement(case, "failure", {"message": message, "type": first.code})
+        failure.text = "\n".join(lines)
+    elif findings and all(d.waived for d in findings):
+        reason = "; ".join(sorted({f"{d.code}: {d.waiver_reason or 'waived'}" for d in findings}))
+        ET.SubElement(case, "skipped", {"message": f"waived: {reason}"})
+    if notes:
+        out = ET.SubElement(case, "system-out")
+        out.text = "\n".join(
+            f"{'waived' if d.waived else d.severity} {d.code} {d.field or '-'}: {d.message}" for d in notes
+        )
+    return bool(errors), bool(findings) and not errors and all(d.waived for d in findings)
+
+
+def to_junit(
+    diagnostics: Sequence[Diagnostic], checked: Iterable[Checked] = (), *, name: str = "chartforge"
+) -> str:
+    """JUnit XML: a test suite per stage × chart/env/version, a test case per checked object."""
+    findings: dict[Checked, list[Diagnostic]] = {c: [] for c in checked}
+    for d in diagnostics:
+        findings.setdefault(checked_of(d), []).append(d)
+    suites: dict[GroupKey, list[Checked]] = {}
+    for c in sorted(findings):
+        suites.setdefault(c.group, []).append(c)
+    root = ET.Element("testsuites", {"name": name})
+    totals = [0, 0, 0]
+    for group in sorted(suites):
+        suite = ET.SubElement(root, "testsuite", {"name": _suite_name(group)})
+        counts = [0, 0, 0]
+        for c in suites[group]:
+            failed, skipped = _case(suite, c, sorted(findings[c], key=_sort_key))
+            counts[0] += 1
+            counts[1] += failed
+            counts[2] += skipped
+        suite.attrib.update(
+            {"tests": str(counts[0]), "failures": str(counts[1]), "errors": "0", "skipped": str(counts[2])}
+        )
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+    root.attrib.update(
+        {"tests": str(totals[0]), "failures": str(totals[1]), "errors": "0", "skipped": str(totals[2])}
+    )
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(
+    path: Path,
+    diagnostics: Sequence[Diagnostic],
+    checked: Iterable[Checked] = (),
+    *,
+    name: str = "chartforge",
+) -> None:
+    """Write :func:`to_junit` output to ``path`` (parent directories created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
