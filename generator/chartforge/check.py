@@ -1,0 +1,248 @@
+"""``chartforge check``: lint, validate and policy over every chart × environment × Kubernetes version.
+
+The matrix runs in one pass and collects every finding before deciding the exit code:
+
+1. **drift** — ``charts/`` and ``values/`` must be what ``sources/`` produces;
+2. **lint** — ``helm lint --strict`` per chart × environment × helm binary (3 and 4);
+3. **render** — ``helm template`` of the umbrella per environment × Kubernetes version
+   (the objects exactly as ``helm install -f values/<env>.yaml`` would create them);
+   identical renderings across versions are parsed once;
+4. **validate** — every object against each version's strict schema and the CRD schemas;
+5. **policy** — the built-in checks (and optionally checkov) per chart and environment.
+
+helm calls run in parallel across cores; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from chartforge import helm as helmcmd
+from chartforge.build import build
+from chartforge.catalog import Catalog, load_catalog
+from chartforge.diagnostics import Diagnostic, has_errors
+from chartforge.errors import ToolError, UsageError
+from chartforge.lint import LintTarget, lint_chart
+from chartforge.report import Checked
+from chartforge.tools import Helm, find_helm, find_helms
+from chartforge.validate import manifests as vmanifests
+from chartforge.validate.api import validate_resources
+from chartforge.validate.engine import EngineName
+
+Stage = Literal["lint", "validate", "policy"]
+ALL_STAGES: tuple[Stage, ...] = ("lint", "validate", "policy")
+_SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Rendering:
+    environment: str
+    versions: tuple[str, ...]  # the Kubernetes versions that produced exactly this text
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    diagnostics: tuple[Diagnostic, ...]
+    checked: tuple[Checked, ...]
+    environments: tuple[str, ...]
+    kubernetes_versions: tuple[str, ...]
+    helm_versions: tuple[str, ...]
+    engine: str
+    resources: int
+
+    @property
+    def failed(self) -> bool:
+        return has_errors(self.diagnostics)
+
+
+def _parallel(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(lambda task: task(), tasks))
+
+
+def chart_of(catalog: Catalog, source: str) -> str:
+    """``spotify-ai-agent/charts/postgresql-ha/templates/x.yaml`` → ``postgresql-ha``."""
+    match = _SOURCE_CHART.match(source)
+    return match.group(1) if match else catalog.umbrella
+
+
+def _drift(catalog: Catalog) -> list[Diagnostic]:
+    result = build(catalog.root, check=True, catalog=catalog)
+    return [
+        Diagnostic("error", "CF-BUILD-DRIFT", f"{c.kind} by `chartforge build`: generated files differ from sources/",
+                   stage="build", path=c.path)
+        for c in result.changes
+    ]  # fmt: skip
+
+
+def _render_all(
+    catalog: Catalog, helm: Helm, assembled: Path, envs: Sequence[str], versions: Sequence[str], jobs: int
+) -> tuple[list[Rendering], list[Diagnostic]]:
+    umbrella = assembled / catalog.umbrella
+    values = {env: catalog.root / "values" / f"{env}.yaml" for env in envs}
+
+    def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
+        try:
+            text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
+                                    kube_version=f"{version}.0", namespace=catalog.umbrella)  # fmt: skip
+            return env, version, text
+        except ToolError as exc:
+            if exc.__class__ is not ToolError:  # ToolNotFound and friends stop the run
+                raise
+            return env, version, Diagnostic(
+                "error", "CF-RENDER-FAILED", exc.stderr.strip() or exc.message, stage="render",
+                chart=catalog.umbrella, environment=env, kubernetes_version=version,
+                path=f"values/{env}.yaml",
+            )  # fmt: skip
+
+    results = _parallel([lambda e=e, v=v: render(e, v) for e in envs for v in versions], jobs)  # type: ignore[misc]
+    failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for env, version, out in results:
+        if isinstance(out, str):
+            grouped.setdefault((env, out), []).append(version)
+    renderings = [Rendering(env, tuple(vs), text) for (env, text), vs in grouped.items()]
+    return renderings, failures
+
+
+def _lint_all(
+    catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str], jobs: int
+) -> tuple[list[Diagnostic], list[Checked]]:
+    targets = []
+    for chart in catalog.charts:
+        for env in envs:
+            values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
+                                          helmcmd.chart_values(catalog, chart, env))  # fmt: skip
+            targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
+    tasks = [lambda h=h, t=t: lint_chart(h, t) for h in helms for t in targets]
+    found = [d for batch in _parallel(tasks, jobs) for d in batch]
+    checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
+               for h in helms for t in targets]  # fmt: skip
+    found = [
+        replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found
+    ]
+    return found, checked
+
+
+def _validate(
+    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName, jobs: int
+) -> tuple[list[Diagnostic], list[Checked], int]:
+    crd_dir = catalog.sources / "crds"
+
+    def one(r: Rendering) -> tuple[list[Diagnostic], list[Checked], int]:
+        resources = vmanifests.parse_manifest_text(
+            r.text, f"<helm template {catalog.umbrella} {r.environment}>"
+        )
+        report = validate_resources(resources, r.versions, engine=engine, crd_dir=crd_dir)
+        diags = [
+            replace(d, chart=chart_of(catalog, d.path))
+            for d in report.to_diagnostics(environment=r.environment)
+        ]
+        checked = [
+            replace(c, chart=chart_of(catalog, c.path)) for c in report.checked(environment=r.environment)
+        ]
+        return diags, checked, len(resources)
+
+    out = _parallel([lambda r=r: one(r) for r in renderings], jobs)  # type: ignore[misc]
+    return [d for o in out for d in o[0]], [c for o in out for c in o[1]], max((o[2] for o in out), default=0)
+
+
+def _policy(
+    catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool
+) -> tuple[list[Diagnostic], list[Checked]]:
+    from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
+
+    waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
+    diagnostics: list[Diagnostic] = []
+    checked: list[Checked] = []
+    batches = []
+    for env in envs:
+        # policy does not depend on the Kubernetes version much; check the newest rendering
+        rendering = max(
+            (r for r in renderings if r.environment == env), key=lambda r: r.versions[-1], default=None
+        )
+        if rendering is None:
+            continue
+        resources = vmanifests.parse_manifest_text(
+            rendering.text, f"<helm template {catalog.umbrella} {env}>"
+        )
+        by_chart: dict[str, list[vmanifests.Resource]] = {}
+        for res in resources:
+            if res.ok:
+                by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
+        for chart in catalog.charts:
+            objects = by_chart.get(chart.name, [])
+            values = helmcmd.chart_values(catalog, chart, env)
+            diagnostics += run_policy(objects, chart=chart.name, environment=env,
+                                      kubernetes_version=rendering.versions[-1], values=values, waivers=waivers,
+                                      namespace=catalog.umbrella, values_path=f"values/{env}.yaml")  # fmt: skip
+            checked += [Checked("policy", chart.name, env, rendering.versions[-1], r.source, r.kind, r.name)
+                        for r in objects]  # fmt: skip
+            if checkov and objects:
+                batches.append(
+                    CheckovBatch(objects, chart.name, env, rendering.versions[-1], catalog.umbrella)
+                )
+    if batches:
+        diagnostics += run_checkov(batches, waivers=waivers)
+    diagnostics += stale_waivers(waivers, diagnostics, checkov=checkov,
+                                 charts=[c.name for c in catalog.charts], environments=list(envs))  # fmt: skip
+    return diagnostics, checked
+
+
+def run_check(
+    root: Path | str = ".",
+    *,
+    stages: Sequence[Stage] = ALL_STAGES,
+    environments: Sequence[str] | None = None,
+    kubernetes_versions: Sequence[str] | None = None,
+    helm: str | None = None,
+    engine: EngineName = "auto",
+    checkov: bool = False,
+    jobs: int | None = None,
+) -> CheckResult:
+    """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
+    catalog = load_catalog(root)
+    envs = tuple(environments or catalog.environments)
+    versions = tuple(kubernetes_versions or catalog.kubernetes_versions)
+    for env in envs:
+        if env not in catalog.environments:
+            raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
+    jobs = jobs or os.cpu_count() or 2
+    helms = [find_helm(helm)] if helm else (find_helms() or [find_helm()])
+    diagnostics = _drift(catalog)
+    checked: list[Checked] = []
+    resources = 0
+    engine_used = ""
+    with helmcmd.assemble(catalog) as assembled:
+        if "lint" in stages:
+            found, cases = _lint_all(catalog, helms, assembled, envs, jobs)
+            diagnostics += found
+            checked += cases
+        if "validate" in stages or "policy" in stages:
+            renderings, failures = _render_all(catalog, helms[-1], assembled, envs, versions, jobs)
+            diagnostics += failures
+            if "validate" in stages:
+                found, cases, resources = _validate(catalog, renderings, engine, jobs)
+                diagnostics += found
+                checked += cases
+                engine_used = _engine_name(engine)
+            if "policy" in stages:
+                found, cases = _policy(catalog, renderings, envs, checkov)
+                diagnostics += found
+                checked += cases
+    return CheckResult(tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms),
+                       engine_used, resources)  # fmt: skip
+
+
+def _engine_name(engine: EngineName) -> str:
+    from chartforge.validate.engine import make_engine
+
+    return make_engine(engine).name

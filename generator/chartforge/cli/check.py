@@ -1,0 +1,98 @@
+"""``chartforge check`` and ``chartforge lint`` — the matrix gate over the built catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+import typer
+
+from chartforge import report
+from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
+from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.errors import EXIT_FINDINGS
+from chartforge.validate.engine import EngineName
+
+_ENV = typer.Option([], "--env", "-e", help="Environment(s) to check (default: all in the catalog).")
+_KV = typer.Option(
+    [], "--kubernetes-version", "-k", help="Kubernetes minor(s), e.g. 1.34 (default: catalog range)."
+)
+_HELM = typer.Option(
+    None, "--helm", help="helm binary (default: every helm major found: helm3, helm4, helm)."
+)
+_OUT = typer.Option(OutputFormat.text, "--output", "-o", help="text (table) or json.")
+_JUNIT = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file.")
+_JOBS = typer.Option(None, "--jobs", "-j", help="Parallel helm calls (default: CPU count).")
+
+
+def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title: str) -> None:
+    """Render a check result and exit 0 (clean) or 1 (findings)."""
+    diagnostics = list(result.diagnostics)
+    if junit is not None:
+        report.write_junit(junit, diagnostics, result.checked, name=title)
+    if output is OutputFormat.json:
+        data = report.to_json(diagnostics)
+        data["matrix"] = {
+            "environments": list(result.environments),
+            "kubernetes_versions": list(result.kubernetes_versions),
+            "helm_versions": list(result.helm_versions),
+            "engine": result.engine,
+            "resources_per_environment": result.resources,
+            "checked": len(result.checked),
+        }
+        emit_json(data)
+    else:
+        if diagnostics:
+            report.render_table(diagnostics, title=title)
+        err(
+            f"{title}: {len(result.environments)} environment(s) × {len(result.kubernetes_versions)} Kubernetes "
+            f"version(s) × helm {', '.join(result.helm_versions)}"
+            + (f", engine {result.engine}" if result.engine else "")
+            + f" — {len(result.checked)} checks, {report.summary_line(diagnostics)}"
+        )
+    if result.failed:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command("check")
+def check_cmd(
+    env: list[str] = _ENV,
+    kubernetes_version: list[str] = _KV,
+    helm: str = _HELM,
+    engine: str = typer.Option("auto", "--engine", help="auto | kubeconform | builtin"),
+    stage: list[str] = typer.Option([], "--stage", help="Only these stages: lint, validate, policy."),
+    checkov: bool = typer.Option(
+        False, "--checkov/--no-checkov", help="Also run checkov's Kubernetes checks."
+    ),
+    output: OutputFormat = _OUT,
+    junit: Path = _JUNIT,
+    jobs: int = _JOBS,
+) -> None:
+    """Lint, validate and policy-check every chart × environment × Kubernetes version in one pass.
+
+    Exit 0 clean, 1 findings, 3 when helm or kubeconform fails.
+    """
+    stages = cast(tuple[Stage, ...], tuple(stage) or ALL_STAGES)
+    bad = [s for s in stages if s not in ALL_STAGES]
+    if bad or engine not in ("auto", "kubeconform", "builtin"):
+        raise typer.BadParameter(f"unknown stage/engine: {', '.join(bad) or engine}")
+    result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
+                       helm=helm, engine=engine, checkov=checkov, jobs=jobs)  # type: ignore[arg-type]  # fmt: skip
+    finish(result, output, junit, "chartforge check")
+
+
+@app.command("lint")
+def lint_cmd(
+    env: list[str] = _ENV,
+    helm: str = _HELM,
+    output: OutputFormat = _OUT,
+    junit: Path = _JUNIT,
+    jobs: int = _JOBS,
+) -> None:
+    """helm lint --strict for every chart × environment values file, with helm 3 and helm 4."""
+    stages: tuple[Stage, ...] = ("lint",)
+    result = run_check(state.root, stages=stages, environments=env, helm=helm, jobs=jobs)
+    finish(result, output, junit, "chartforge lint")
+
+
+__all__ = ["EngineName", "finish"]
