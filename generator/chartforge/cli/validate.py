@@ -22,6 +22,7 @@ from chartforge.validate import (
     ValidationReport,
     default_crd_dir,
     make_engine,
+    normalize_version,
     validate_paths,
 )
 
@@ -47,6 +48,14 @@ def _catalog_runs(root: Path, versions: list[str], engine: EngineChoice, crd_dir
         "validating the built catalog is done by `chartforge check` for now",
         hint="pass --manifests PATH... (e.g. the output of `helm template`, or `-` for stdin)",
     )
+
+
+def _versions(requested: list[str]) -> list[str]:
+    """Normalised versions; an unsupported one is a usage error (exit 2)."""
+    try:
+        return [normalize_version(v) for v in requested or DEFAULT_KUBERNETES_VERSIONS]
+    except UserError as exc:
+        raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
 
 
 def _crd_dir(explicit: Path | None) -> Path | None:
@@ -114,7 +123,7 @@ def validate_cmd(
     Exit 0 when every resource is valid on every version, 1 when any is not, 3 when
     kubeconform fails.
     """
-    versions = kubernetes_version or list(DEFAULT_KUBERNETES_VERSIONS)
+    versions = _versions(kubernetes_version)
     crds = _crd_dir(crd_dir)
     paths = [*manifests, *(more or [])]
     if paths:

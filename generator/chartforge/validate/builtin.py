@@ -3,11 +3,13 @@
 To give kubeconform's verdicts it follows kubeconform 0.7's choices: a schema without
 ``$schema`` (the CRD schemas) is draft-04 with formats asserted, including kubeconform's own
 ``duration`` (a Go duration such as ``30s`` or an ISO 8601 one such as ``PT30S``); a
-draft 2019-09/2020-12 schema (the core schemas) does not assert formats.
+draft 2019-09/2020-12 schema (the core schemas) does not assert formats. Go-only regex
+syntax in CRD patterns is rewritten first (:mod:`.patterns`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +19,7 @@ import jsonschema_rs
 
 from chartforge.validate.locate import join_pointer
 from chartforge.validate.manifests import Resource
+from chartforge.validate.patterns import ecma_patterns, needs_rewrite
 from chartforge.validate.results import FieldError, ResourceResult, no_schema_result
 from chartforge.validate.schemas import SchemaStore, load_schema
 
@@ -54,6 +57,8 @@ def compiled_validator(path: Path) -> Any:
     validator = _COMPILED.get(path)
     if validator is None:
         schema = load_schema(path)
+        if needs_rewrite(json.dumps(schema)):
+            schema = ecma_patterns(schema)
         draft = _draft(schema)
         cls = {
             4: jsonschema_rs.Draft4Validator,

@@ -214,6 +214,8 @@ def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Resource]:
         obj = yaml.load(chunk.text, Loader=_Loader)  # _Loader derives from the safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if mark is not None and not chunk.text[mark.index :].strip():  # hit the end: say where it began
+            mark = getattr(exc, "context_mark", None) or mark
         line = chunk.line + mark.line if mark is not None else chunk.line
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
