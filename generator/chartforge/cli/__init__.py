@@ -10,6 +10,7 @@ from chartforge.cli._app import app, main
 from chartforge.cli import build as _build  # noqa: F401  (registers commands)
 from chartforge.cli import render as _render  # noqa: F401
 from chartforge.cli import check as _check  # noqa: F401
+from chartforge.cli import policy as _policy  # noqa: F401
 from chartforge.cli import validate as _validate  # noqa: F401
 
 __all__ = ["app", "main"]

@@ -1,0 +1,211 @@
+"""The policy stage's view of rendered objects: manifests, pod templates, containers.
+
+Every check walks the same structures, so the field paths in findings are built in one
+place: containers are addressed by name (``spec.template.spec.containers[postgres]``),
+which survives reordering better than an index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Obj = Mapping[str, Any]
+
+#: kind → dotted path of the pod template's ``metadata``/``spec`` parent ("" = the object itself).
+POD_TEMPLATE_PARENTS: dict[str, str] = {
+    "Pod": "",
+    "PodTemplate": "template",
+    "Deployment": "spec.template",
+    "StatefulSet": "spec.template",
+    "DaemonSet": "spec.template",
+    "ReplicaSet": "spec.template",
+    "ReplicationController": "spec.template",
+    "Job": "spec.template",
+    "CronJob": "spec.jobTemplate.spec.template",
+}
+#: Workloads whose pods run until stopped (probes apply); Jobs and CronJobs run to completion.
+LONG_RUNNING = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"})
+#: Workloads with a ``spec.replicas`` count (a PodDisruptionBudget matters when it exceeds one).
+REPLICATED = frozenset({"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"})
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def dig(obj: Any, dotted: str) -> Any:
+    """``obj["a"]["b"]`` for ``"a.b"``; ``None`` when any step is missing."""
+    node = obj
+    for part in dotted.split(".") if dotted else ():
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One rendered Kubernetes object and where it came from.
+
+    ``source`` is the Helm template path from the ``# Source:`` comment
+    (``postgresql-ha/templates/statefulset.yaml``); ``file``/``line`` locate the
+    document in a manifest file when it was read from disk.
+    """
+
+    obj: Obj
+    source: str = ""
+    file: str = ""
+    line: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind") or "")
+
+    @property
+    def name(self) -> str:
+        return str(as_map(self.obj.get("metadata")).get("name") or "")
+
+    @property
+    def namespace(self) -> str:
+        return str(as_map(self.obj.get("metadata")).get("namespace") or "")
+
+
+@runtime_checkable
+class ResourceLike(Protocol):
+    """A parsed document as the validate stage produces it (``validate.manifests.Resource``)."""
+
+    @property
+    def obj(self) -> Obj: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+
+
+PolicyInput = Manifest | ResourceLike | Obj
+
+
+def to_manifest(item: PolicyInput) -> Manifest:
+    """Accept a :class:`Manifest`, a validate-stage ``Resource``, or a plain dict; a dict's
+    top-level ``source`` key is the Helm template path (Kubernetes objects have no such
+    field) and is stripped off."""
+    if isinstance(item, Manifest):
+        return item
+    if isinstance(item, ResourceLike):
+        return Manifest(obj=item.obj, source=item.source, file=item.file, line=item.line)
+    source = item.get("source")
+    if isinstance(source, str) and "kind" in item:
+        return Manifest({k: v for k, v in item.items() if k != "source"}, source=source)
+    return Manifest(item)
+
+
+@dataclass(frozen=True)
+class Container:
+    spec: Mapping[str, Any]
+    list_name: str  # initContainers | containers | ephemeralContainers
+    path: str  # e.g. spec.template.spec.containers[postgres]
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.get("name") or "")
+
+    @property
+    def security(self) -> Mapping[str, Any]:
+        return as_map(self.spec.get("securityContext"))
+
+    @property
+    def is_sidecar(self) -> bool:
+        """A native sidecar: an init container with ``restartPolicy: Always`` (runs for the pod's life)."""
+        return self.list_name == "initContainers" and self.spec.get("restartPolicy") == "Always"
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    """The pod part of a workload: its metadata, spec and the dotted paths to them."""
+
+    manifest: Manifest
+    metadata: Mapping[str, Any]
+    spec: Mapping[str, Any]
+    meta_path: str
+    spec_path: str
+    containers: tuple[Container, ...] = field(default=())
+
+    @property
+    def labels(self) -> Mapping[str, Any]:
+        return as_map(self.metadata.get("labels"))
+
+    @property
+    def security(self) -> Mapping[str, Any]:
+        return as_map(self.spec.get("securityContext"))
+
+    @property
+    def is_windows(self) -> bool:
+        return as_map(self.spec.get("os")).get("name") == "windows"
+
+    def with_lists(self, *lists: str) -> Iterator[Container]:
+        return (c for c in self.containers if c.list_name in lists)
+
+
+def _key(item: Mapping[str, Any], index: int) -> str:
+    name = item.get("name")
+    return str(name) if isinstance(name, str) and name else str(index)
+
+
+def pod_template(manifest: Manifest) -> PodTemplate | None:
+    """The pod template of a workload (or the Pod itself); ``None`` for other kinds."""
+    parent = POD_TEMPLATE_PARENTS.get(manifest.kind)
+    if parent is None:
+        return None
+    node = manifest.obj if not parent else dig(manifest.obj, parent)
+    if not isinstance(node, Mapping):
+        return None
+    spec = as_map(node.get("spec"))
+    spec_path = join(parent, "spec")
+    containers = tuple(
+        Container(as_map(c), list_name, f"{spec_path}.{list_name}[{_key(as_map(c), i)}]")
+        for list_name in CONTAINER_LISTS
+        for i, c in enumerate(as_list(spec.get(list_name)))
+    )
+    return PodTemplate(
+        manifest=manifest,
+        metadata=as_map(node.get("metadata")),
+        spec=spec,
+        meta_path=join(parent, "metadata"),
+        spec_path=spec_path,
+        containers=containers,
+    )
+
+
+def item_key(item: Any, index: int) -> str:
+    """How list items appear in field paths: by ``name`` when they have one, else by index."""
+    return _key(as_map(item), index)
+
+
+Version = tuple[int, int] | None
+
+
+def parse_version(text: str) -> Version:
+    """``"1.34"``/``"v1.34.2"`` → ``(1, 34)``; empty or unparsable → ``None`` (newest rules)."""
+    bits = text.strip().lstrip("v").split(".")
+    try:
+        return (int(bits[0]), int(bits[1])) if len(bits) >= 2 else None
+    except ValueError:
+        return None
+
+
+def at_least(version: Version, minimum: tuple[int, int]) -> bool:
+    """Whether a rule introduced in ``minimum`` applies (an unknown version gets every rule)."""
+    return version is None or version >= minimum
