@@ -1,0 +1,66 @@
+"""``chartforge diff`` — rendered-manifest changes versus the versions in the registry."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.publish import (
+    CaFileOpt,
+    HelmOpt,
+    PlainHttpOpt,
+    RegistryOpt,
+    RetriesOpt,
+    StdinOpt,
+    resolve_credentials,
+    resolve_target,
+)
+from chartforge.errors import EXIT_FINDINGS
+from chartforge.package import package_charts
+from chartforge.publish.diff import diff_charts
+from chartforge.publish.helmreg import select_helm
+from chartforge.publish.retry import RetryPolicy
+
+
+@app.command("diff")
+def diff_cmd(
+    env: list[str] = typer.Option([], "--env", "-e", help="Environment(s) from values/ [default: all]."),
+    registry: str | None = RegistryOpt,
+    plain_http: bool | None = PlainHttpOpt,
+    ca_file: Path | None = CaFileOpt,
+    password_stdin: bool = StdinOpt,
+    helm: str | None = HelmOpt,
+    retries: int = RetriesOpt,
+    exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when anything differs."),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Per chart and environment: unified diff of `helm template`, local vs latest published."""
+    target = resolve_target(registry, plain_http, ca_file)
+    credentials = resolve_credentials(password_stdin)
+    with tempfile.TemporaryDirectory(prefix="chartforge-diff-") as scratch:
+        package = package_charts(state.root / "charts", Path(scratch))
+        result = diff_charts(
+            package,
+            target,
+            select_helm(target, helm),
+            values_dir=state.root / "values",
+            environments=env,
+            credentials=credentials,
+            retry=RetryPolicy(attempts=retries),
+        )
+    if output is OutputFormat.json:
+        emit_json(result.to_dict())
+    else:
+        for item in result.diffs:
+            where = f"{item.chart}" + (f" ({item.environment})" if item.environment else "")
+            if item.remote_version is None:
+                err(f"{where}: not published yet; everything is new")
+            elif not item.changed:
+                err(f"{where}: no change against {item.remote_version}")
+            sys.stdout.write(item.diff)
+    if exit_code and result.changed:
+        raise typer.Exit(EXIT_FINDINGS)

@@ -1,0 +1,66 @@
+"""``chartforge package`` — byte-reproducible ``dist/<chart>-<version>.tgz`` + ``SHA256SUMS``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.errors import UsageError
+from chartforge.package import Signer, package_charts
+
+PASSPHRASE_ENV = "CHARTFORGE_SIGNING_PASSPHRASE"
+
+
+def signer_from_options(sign: bool, key: Path | None) -> Signer | None:
+    if key is not None and not sign:
+        raise UsageError("--key is only used with --sign")
+    if not sign:
+        return None
+    if key is None:
+        raise UsageError(
+            "--sign needs --key FILE", hint="an exported secret key: gpg --export-secret-keys KEYID"
+        )
+    return Signer(key, os.environ.get(PASSPHRASE_ENV) or None)
+
+
+@app.command("package")
+def package_cmd(
+    out: Path | None = typer.Option(None, "--out", help="Output directory [default: ROOT/dist]."),
+    charts: Path | None = typer.Option(None, "--charts", help="Charts directory [default: ROOT/charts]."),
+    sign: bool = typer.Option(False, "--sign", help="Write a .prov beside each archive (helm verify)."),
+    key: Path | None = typer.Option(
+        None, "--key", help=f"Exported OpenPGP secret key file for --sign (passphrase: ${PASSPHRASE_ENV})."
+    ),
+    output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
+) -> None:
+    """Package every chart into reproducible archives; the umbrella embeds its sub-charts."""
+    result = package_charts(
+        charts or state.root / "charts", out or state.root / "dist", signer=signer_from_options(sign, key)
+    )
+    if output is OutputFormat.json:
+        emit_json(
+            {
+                "out_dir": str(result.out_dir),
+                "sums_file": str(result.sums_file),
+                "charts": [
+                    {
+                        "name": c.name,
+                        "version": c.version,
+                        "path": str(c.path),
+                        "digest": c.digest,
+                        "size": c.size,
+                        "embeds": list(c.dependencies),
+                        "provenance": str(c.provenance) if c.provenance else None,
+                    }
+                    for c in result.charts
+                ],
+            }
+        )
+        return
+    for chart in result.charts:
+        signed = " (signed)" if chart.provenance else ""
+        err(f"{chart.sha256}  {chart.path}{signed}")
+    err(f"packaged {len(result.charts)} chart(s); checksums in {result.sums_file}")

@@ -1,0 +1,125 @@
+"""``chartforge publish`` and ``chartforge release`` (build → check → package → publish)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.package import package_charts
+from chartforge.pipeline import release
+from chartforge.publish.helmreg import select_helm
+from chartforge.publish.publish import ChartPublication, PublishResult, publish
+from chartforge.publish.retry import RetryPolicy
+from chartforge.publish.target import (
+    Credentials,
+    RegistryTarget,
+    credentials_from_env,
+    credentials_from_stdin,
+    target_from_catalog,
+)
+
+REGISTRY_HELP = "oci://HOST[:PORT]/NAMESPACE [default: registry.url of sources/catalog.yaml]."
+
+
+def resolve_target(registry: str | None, plain_http: bool | None, ca_file: Path | None) -> RegistryTarget:
+    if registry:
+        return RegistryTarget.parse(registry, plain_http=bool(plain_http), ca_file=ca_file)
+    return target_from_catalog(state.root, plain_http=plain_http, ca_file=ca_file)
+
+
+def resolve_credentials(password_stdin: bool) -> Credentials | None:
+    return credentials_from_stdin(sys.stdin.read()) if password_stdin else credentials_from_env()
+
+
+def _progress(item: ChartPublication) -> None:
+    detail = f" {item.manifest_digest}" if item.manifest_digest else ""
+    err(f"{item.status:>9}  {item.reference}{detail}")
+
+
+def render_result(result: PublishResult, output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        emit_json(result.to_dict())
+        return
+    pushed, unchanged = result.with_status("pushed"), result.with_status("unchanged")
+    err(f"published to {result.registry}: {len(pushed)} pushed, {len(unchanged)} unchanged")
+
+
+# Typer options shared by publish and release.
+RegistryOpt = typer.Option(None, "--registry", help=REGISTRY_HELP)
+PlainHttpOpt = typer.Option(None, "--plain-http/--no-plain-http", help="Plain HTTP (a local registry).")
+CaFileOpt = typer.Option(None, "--ca-file", help="PEM bundle to verify the registry's TLS certificate.")
+StdinOpt = typer.Option(
+    False, "--password-stdin", help="Read the password from stdin (user: $CHARTFORGE_REGISTRY_USERNAME)."
+)
+HelmOpt = typer.Option(None, "--helm", help="helm binary [default: $HELM, PATH, .tools/bin].")
+RetriesOpt = typer.Option(5, "--retries", min=1, help="Attempts per registry call on transient errors.")
+BackoffOpt = typer.Option(1.0, "--backoff", min=0.0, help="First retry delay in seconds (doubles each time).")
+OutputOpt = typer.Option(OutputFormat.text, "--output", "-o", help="text or json.")
+
+
+@app.command("publish")
+def publish_cmd(
+    registry: str | None = RegistryOpt,
+    dist: Path | None = typer.Option(
+        None, "--dist", help="Keep the archives in this directory [default: a temporary one]."
+    ),
+    plain_http: bool | None = PlainHttpOpt,
+    ca_file: Path | None = CaFileOpt,
+    password_stdin: bool = StdinOpt,
+    helm: str | None = HelmOpt,
+    retries: int = RetriesOpt,
+    backoff: float = BackoffOpt,
+    output: OutputFormat = OutputOpt,
+) -> None:
+    """Package charts/ and push every chart, sub-charts first; same version + same content is a no-op."""
+    target = resolve_target(registry, plain_http, ca_file)
+    credentials = resolve_credentials(password_stdin)
+    policy = RetryPolicy(attempts=retries, initial_delay=backoff)
+    with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
+        package = package_charts(state.root / "charts", dist or Path(scratch))
+        result = publish(
+            package,
+            target,
+            select_helm(target, helm),
+            credentials=credentials,
+            retry=policy,
+            on_event=_progress,
+        )
+    render_result(result, output)
+
+
+@app.command("release")
+def release_cmd(
+    registry: str | None = RegistryOpt,
+    dist: Path | None = typer.Option(None, "--dist", help="Where the archives go [default: ROOT/dist]."),
+    plain_http: bool | None = PlainHttpOpt,
+    ca_file: Path | None = CaFileOpt,
+    password_stdin: bool = StdinOpt,
+    helm: str | None = HelmOpt,
+    retries: int = RetriesOpt,
+    backoff: float = BackoffOpt,
+    skip_check: bool = typer.Option(False, "--skip-check", help="Do not run the check stage (not advised)."),
+    frozen: bool = typer.Option(
+        False, "--frozen", help="Fail if charts/ or values/ differ from what sources/ compile to (CI)."
+    ),
+    output: OutputFormat = OutputOpt,
+) -> None:
+    """build → check → package → publish, stopping at the first stage that fails."""
+    target = resolve_target(registry, plain_http, ca_file)
+    outcome = release(
+        state.root,
+        target,
+        select_helm(target, helm),
+        credentials=resolve_credentials(password_stdin),
+        dist=dist,
+        retry=RetryPolicy(attempts=retries, initial_delay=backoff),
+        check=not skip_check,
+        frozen=frozen,
+        on_event=_progress,
+        on_stage=lambda stage: err(f"== {stage}"),
+    )
+    render_result(outcome.publish, output)

@@ -1,0 +1,110 @@
+"""Stage ``package``: every chart of ``charts/`` → ``dist/<chart>-<version>.tgz`` + ``SHA256SUMS``.
+
+Archives are written by :mod:`chartforge.package.archive`, not by ``helm package``, because
+helm stamps the build time into every tar header (and into the OCI manifest, via the
+archive file's mtime) — so two clones would never agree on a digest. The umbrella archive
+is self-contained: ``charts/<dep>-<version>.tgz`` inside it are the very bytes of the
+sub-chart archives written beside it (what ``helm dependency build`` lays out), with a
+``Chart.lock`` whose digest is helm's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from chartforge.package.archive import FIXED_MTIME, sha256_hex, write_tgz
+from chartforge.package.charts import LocalChart, chart_files, discover
+from chartforge.package.lock import chart_lock
+from chartforge.package.provenance import Signer, sign_archives
+
+SUMS_FILE = "SHA256SUMS"
+
+
+@dataclass(frozen=True)
+class PackagedChart:
+    name: str
+    version: str
+    path: Path
+    sha256: str
+    size: int
+    dependencies: tuple[str, ...] = ()  # names of the charts embedded in this archive
+    provenance: Path | None = None
+
+    @property
+    def digest(self) -> str:
+        """The OCI digest of this archive as a chart layer (``sha256:<hex>``)."""
+        return f"sha256:{self.sha256}"
+
+    @property
+    def archive_name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    out_dir: Path
+    charts: tuple[PackagedChart, ...]  # dependencies before the charts that embed them
+    sums_file: Path
+
+    def get(self, name: str) -> PackagedChart:
+        for chart in self.charts:
+            if chart.name == name:
+                return chart
+        raise KeyError(name)
+
+
+def chart_members(chart: LocalChart, archives: dict[str, bytes]) -> dict[str, bytes]:
+    """Archive members of ``chart``; ``archives`` maps already-packaged chart names to bytes."""
+    members = {f"{chart.name}/{rel}": data for rel, data in chart_files(chart).items()}
+    if chart.dependencies:
+        locked = [
+            {"name": d.name, "repository": d.repository, "version": d.version} for d in chart.dependencies
+        ]
+        members[f"{chart.name}/Chart.lock"] = chart_lock([d.declared for d in chart.dependencies], locked)
+        for dep in chart.dependencies:
+            members[f"{chart.name}/charts/{dep.name}-{dep.version}.tgz"] = archives[dep.name]
+    return members
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomic write; the file's mtime is fixed too, since ``helm push`` stamps it into the manifest."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o644)
+    os.utime(tmp, (FIXED_MTIME, FIXED_MTIME))
+    os.replace(tmp, path)
+
+
+def package_charts(charts_dir: Path, out_dir: Path, *, signer: Signer | None = None) -> PackageResult:
+    """Package every chart under ``charts_dir`` into ``out_dir``; optionally sign them."""
+    charts = discover(charts_dir)
+    archives: dict[str, bytes] = {}
+    for chart in charts:
+        archives[chart.name] = write_tgz(chart_members(chart, archives))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    provenance: dict[str, Path] = {}
+    if signer is not None:
+        items = [(archives[c.name], c.archive_name, c.metadata) for c in charts]
+        for chart, signed in zip(charts, sign_archives(items, signer), strict=True):
+            provenance[chart.name] = out_dir / f"{chart.archive_name}.prov"
+            _write(provenance[chart.name], signed.encode("utf-8"))
+    packaged = []
+    for chart in charts:
+        data = archives[chart.name]
+        _write(out_dir / chart.archive_name, data)
+        packaged.append(
+            PackagedChart(
+                chart.name,
+                chart.version,
+                out_dir / chart.archive_name,
+                sha256_hex(data),
+                len(data),
+                tuple(d.name for d in chart.dependencies),
+                provenance.get(chart.name),
+            )
+        )
+    sums = "".join(f"{p.sha256}  {p.archive_name}\n" for p in sorted(packaged, key=lambda p: p.archive_name))
+    _write(out_dir / SUMS_FILE, sums.encode("ascii"))
+    return PackageResult(out_dir, tuple(packaged), out_dir / SUMS_FILE)

@@ -1,0 +1,105 @@
+"""``release``: build → check → package → publish, each stage called as a function.
+
+A stage that fails stops the release before the next one starts, so nothing is packaged
+from charts that do not build or check, and nothing is pushed from archives that are not
+exactly what ``package`` produced. The ``check`` stage (lint + validate + policy) lives in
+``chartforge.check``; its ``run_check(root)`` returns the findings (a result carrying
+``.diagnostics``, or the diagnostics themselves) and any unwaived error stops the release.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chartforge.build import BuildResult, build
+from chartforge.diagnostics import Diagnostic
+from chartforge.errors import UsageError, UserError
+from chartforge.package import PackageResult, package_charts
+from chartforge.publish.publish import ChartPublication, PublishResult, publish
+from chartforge.publish.retry import RetryPolicy
+from chartforge.publish.target import Credentials, RegistryTarget
+from chartforge.tools import Helm
+
+CHECK_MODULE = "chartforge.check"
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    build: BuildResult
+    checked: bool
+    package: PackageResult
+    publish: PublishResult
+
+
+def _diagnostics(result: Any) -> list[Diagnostic]:
+    items = getattr(result, "diagnostics", result)
+    if not isinstance(items, Iterable):
+        raise TypeError(f"{CHECK_MODULE}.run_check returned {type(result).__name__}, not diagnostics")
+    return [d for d in items if isinstance(d, Diagnostic)]
+
+
+def run_check(root: Path) -> list[Diagnostic]:
+    """Call ``chartforge.check.run_check(root)``; a missing check stage is an error, not a pass."""
+    try:
+        module = importlib.import_module(CHECK_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != CHECK_MODULE:
+            raise
+        raise UsageError(
+            f"the check stage ({CHECK_MODULE}.run_check) is not available in this installation",
+            hint="release with --skip-check only if the charts were checked another way",
+        ) from exc
+    return _diagnostics(module.run_check(root))
+
+
+def release(
+    root: Path,
+    target: RegistryTarget,
+    helm: Helm,
+    *,
+    credentials: Credentials | None = None,
+    dist: Path | None = None,
+    retry: RetryPolicy | None = None,
+    check: bool = True,
+    frozen: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+    on_event: Callable[[ChartPublication], None] | None = None,
+) -> ReleaseResult:
+    """Run the whole pipeline for ``root``; ``frozen`` refuses to release charts/ that drifted.
+
+    With ``frozen`` (CI on a tag) ``build`` only compares: releasing requires the committed
+    ``charts/`` and ``values/`` to be exactly what ``sources/`` compile to.
+    """
+
+    def stage(name: str) -> None:
+        if on_stage is not None:
+            on_stage(name)
+
+    stage("build")
+    built = build(root, check=frozen)
+    if frozen and not built.clean:
+        paths = ", ".join(c.path for c in built.changes[:5]) + (" …" if len(built.changes) > 5 else "")
+        raise UserError(
+            f"charts/ and values/ differ from sources/ in {len(built.changes)} file(s): {paths}",
+            path=root / "charts",
+            hint="run 'chartforge build' and commit the result before releasing",
+        )
+    if check:
+        stage("check")
+        errors = [d for d in run_check(root) if d.severity == "error" and not d.waived]
+        if errors:
+            first = errors[0]
+            raise UserError(
+                f"check found {len(errors)} error(s); nothing was packaged or published. "
+                f"First: {first.location}: {first.code}: {first.message}",
+                hint="run 'chartforge check' for the full report",
+            )
+    stage("package")
+    package = package_charts(root / "charts", dist or root / "dist")
+    stage("publish")
+    published = publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)
+    return ReleaseResult(built, check, package, published)

@@ -1,0 +1,159 @@
+"""Stage ``diff``: what a release would change in the cluster, per chart and environment.
+
+For each chart, the locally packaged archive and the newest version published in the
+registry are both rendered with ``helm template`` and the same values, and the rendered
+manifests are compared as a unified diff. Lines that only carry the chart's version
+(``helm.sh/chart``, ``app.kubernetes.io/version``, ``chart: name-1.2.3``, ``*chart-version``
+annotations) are masked first, so a version bump alone shows no difference.
+
+The umbrella is rendered with ``values/<env>.yaml``; a sub-chart with its own section of that
+file plus ``global`` — the values it receives inside the umbrella.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chartforge.errors import UserError
+from chartforge.package import PackagedChart, PackageResult
+from chartforge.publish.helmreg import HelmRegistry
+from chartforge.publish.oci import OciClient
+from chartforge.publish.retry import RetryPolicy
+from chartforge.publish.target import Credentials, RegistryTarget
+from chartforge.tools import Helm
+
+MASK = "<chart version ignored>"
+_VERSION_LINES = (
+    re.compile(r"""^(\s*(?:-\s+)?["']?(?:helm\.sh/chart|app\.kubernetes\.io/version)["']?\s*:\s*).*$"""),
+    re.compile(r"""^(\s*(?:-\s+)?["']?[\w./-]*chart[-_]?version["']?\s*:\s*).*$""", re.IGNORECASE),
+    re.compile(r"""^(\s*(?:-\s+)?chart\s*:\s*)["']?[\w.-]+-v?\d+\.\d+\.\d+[\w.+-]*["']?\s*$"""),
+)
+_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:[+_][0-9A-Za-z.-]+)?$")
+
+
+@dataclass(frozen=True)
+class ChartDiff:
+    chart: str
+    environment: str  # "" = the chart's default values
+    local_version: str
+    remote_version: str | None  # None: never published
+    diff: str  # unified diff, "" when the rendered manifests are the same
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.diff)
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    registry: str
+    diffs: tuple[ChartDiff, ...]
+
+    @property
+    def changed(self) -> bool:
+        return any(d.changed for d in self.diffs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"registry": self.registry, "diffs": [asdict(d) | {"changed": d.changed} for d in self.diffs]}
+
+
+def mask_versions(manifests: str) -> list[str]:
+    """Rendered manifests as lines, with chart-version-only values masked."""
+    lines = []
+    for line in manifests.splitlines():
+        for pattern in _VERSION_LINES:
+            line = pattern.sub(lambda m: m.group(1) + MASK, line)
+        lines.append(line)
+    return lines
+
+
+def _semver_key(tag: str) -> tuple[int, int, int, int, str] | None:
+    match = _SEMVER.match(tag)
+    if match is None:
+        return None
+    major, minor, patch, pre = match.groups()
+    return (int(major), int(minor), int(patch), 0 if pre else 1, pre or "")
+
+
+def latest_version(tags: Sequence[str]) -> str | None:
+    """The highest semantic version among ``tags`` (helm's ``_`` for ``+`` restored)."""
+    keyed = [(key, tag) for tag in tags if (key := _semver_key(tag)) is not None]
+    return max(keyed)[1].replace("_", "+") if keyed else None
+
+
+def environments_of(values_dir: Path | None, wanted: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """``(env, umbrella values)`` for each ``values/<env>.yaml`` (or only ``wanted``)."""
+    found = (
+        {p.stem: p for p in sorted(values_dir.glob("*.yaml"))} if values_dir and values_dir.is_dir() else {}
+    )
+    for env in wanted:
+        if env not in found:
+            raise UserError(f"no values file for environment '{env}'", path=values_dir or "values")
+    names = list(wanted) or list(found)
+    return [(env, yaml.safe_load(found[env].read_text(encoding="utf-8")) or {}) for env in names] or [
+        ("", {})
+    ]
+
+
+def _values_for(chart: PackagedChart, umbrella: bool, values: dict[str, Any]) -> dict[str, Any]:
+    if umbrella:
+        return values
+    section = values.get(chart.name)
+    sub: dict[str, Any] = dict(section) if isinstance(section, dict) else {}
+    sub.pop("enabled", None)  # the umbrella's switch for the sub-chart, not one of its values
+    if "global" in values:
+        sub["global"] = values["global"]
+    return sub
+
+
+def diff_charts(
+    package: PackageResult,
+    target: RegistryTarget,
+    helm: Helm,
+    *,
+    values_dir: Path | None,
+    environments: Sequence[str] = (),
+    credentials: Credentials | None = None,
+    retry: RetryPolicy | None = None,
+) -> DiffResult:
+    """Render every packaged chart locally and as last published; diff per environment."""
+    client = OciClient(target, credentials, retry=retry)
+    envs = environments_of(values_dir, environments)
+    embedded = {dep for chart in package.charts for dep in chart.dependencies}
+    umbrellas = {c.name for c in package.charts if c.dependencies and c.name not in embedded}
+    diffs = []
+    with (
+        HelmRegistry(helm, target, credentials, retry=retry) as session,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for chart in package.charts:
+            remote = latest_version(client.tags(target.repository(chart.name)))
+            for env, values in envs:
+                values_file = Path(tmp) / f"{chart.name}-{env or 'default'}.yaml"
+                values_file.write_text(yaml.safe_dump(_values_for(chart, chart.name in umbrellas, values)))
+                local = session.template(chart.name, str(chart.path), version=None, values=[values_file])
+                published = ""
+                if remote is not None:
+                    url = target.chart_url(chart.name)
+                    published = session.template(chart.name, url, version=remote, values=[values_file])
+                label = f" ({env})" if env else ""
+                origin = f"{target.chart_url(chart.name)}:{remote}" if remote else "/dev/null"
+                text = "\n".join(
+                    difflib.unified_diff(
+                        mask_versions(published),
+                        mask_versions(local),
+                        fromfile=origin + label,
+                        tofile=f"local {chart.name}-{chart.version}{label}",
+                        lineterm="",
+                    )
+                )
+                diffs.append(ChartDiff(chart.name, env, chart.version, remote, text + "\n" if text else ""))
+    return DiffResult(target.url, tuple(diffs))
