@@ -36,7 +36,7 @@ def assemble(catalog: Catalog, charts_dir: Path | None = None) -> Iterator[Path]
             if chart.dependencies:
                 (tmp / chart.name / "charts").mkdir(exist_ok=True)
                 for dep in chart.dependencies:
-                    os.symlink(tmp / dep.name, tmp / chart.name / "charts" / dep.name)
+                    os.symlink(Path("..") / ".." / dep.name, tmp / chart.name / "charts" / dep.name)
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
