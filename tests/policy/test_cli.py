@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import require_tool, run_cli
 from tests.policy.conftest import CLEAN, POLICY_CASES
 
 NEGATIVE = POLICY_CASES / "negative"
@@ -129,8 +128,7 @@ def test_values_file_is_scanned(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_checkov_runs_by_default(tmp_path: Path) -> None:
-    if shutil.which("checkov") is None:
-        pytest.skip("checkov is not installed")
+    require_tool("checkov")
     case = NEGATIVE / "image-latest" / "manifest.yaml"
     result = run_cli("-C", str(tmp_path), "policy", "-m", str(case), "-o", "json")
     assert result.returncode == 1, result.stderr

@@ -18,63 +18,58 @@ def _ns(manifest: Manifest, namespace: str) -> str:
     return manifest.namespace or namespace
 
 
-def _hpa_min_replicas(
-    target: Manifest, manifests: Sequence[Manifest], namespace: str
-) -> tuple[str, int] | None:
-    """(HPA name, minReplicas) of the HorizontalPodAutoscaler scaling ``target``, if any."""
+def _hpa_index(manifests: Sequence[Manifest], namespace: str) -> dict[tuple[str, str, str], tuple[str, int]]:
+    """(namespace, kind, name) of each HPA target → (HPA name, minReplicas, default 1)."""
+    index: dict[tuple[str, str, str], tuple[str, int]] = {}
     for m in manifests:
-        if m.kind != "HorizontalPodAutoscaler" or _ns(m, namespace) != _ns(target, namespace):
-            continue
-        ref = as_map(dig(m.obj, "spec.scaleTargetRef"))
-        if ref.get("kind") == target.kind and ref.get("name") == target.name:
+        if m.kind == "HorizontalPodAutoscaler":
+            ref = as_map(dig(m.obj, "spec.scaleTargetRef"))
             value = dig(m.obj, "spec.minReplicas")
-            return m.name, int(value) if isinstance(value, int) else 1
-    return None
+            key = (_ns(m, namespace), str(ref.get("kind") or ""), str(ref.get("name") or ""))
+            index.setdefault(key, (m.name, value if isinstance(value, int) else 1))
+    return index
 
 
-def _replicas(pod: PodTemplate, manifests: Sequence[Manifest], namespace: str) -> tuple[int, str]:
-    """Replica count the workload runs with, and where that number comes from."""
-    hpa = _hpa_min_replicas(pod.manifest, manifests, namespace)
-    if hpa is not None:
-        return hpa[1], f"HorizontalPodAutoscaler '{hpa[0]}' minReplicas"
-    value = dig(pod.manifest.obj, "spec.replicas")
-    return (value if isinstance(value, int) else 1), "spec.replicas"
+def _by_namespace(manifests: Sequence[Manifest], kind: str, namespace: str) -> dict[str, list[Manifest]]:
+    grouped: dict[str, list[Manifest]] = {}
+    for m in manifests:
+        if m.kind == kind:
+            grouped.setdefault(_ns(m, namespace), []).append(m)
+    return grouped
 
 
 def pdb_missing(
     pods: Sequence[PodTemplate], manifests: Sequence[Manifest], namespace: str
 ) -> Iterator[Finding]:
-    pdbs = [m for m in manifests if m.kind == "PodDisruptionBudget"]
+    pdbs = _by_namespace(manifests, "PodDisruptionBudget", namespace)
+    hpas = _hpa_index(manifests, namespace)
     for pod in pods:
-        if pod.manifest.kind not in REPLICATED:
+        m = pod.manifest
+        if m.kind not in REPLICATED:
             continue
-        replicas, origin = _replicas(pod, manifests, namespace)
+        ns = _ns(m, namespace)
+        hpa = hpas.get((ns, m.kind, m.name))
+        if hpa is not None:
+            replicas, origin = hpa[1], f"HorizontalPodAutoscaler '{hpa[0]}' minReplicas"
+        else:
+            value = dig(m.obj, "spec.replicas")
+            replicas, origin = (value if isinstance(value, int) else 1), "spec.replicas"
         if replicas <= 1:
             continue
-        ns = _ns(pod.manifest, namespace)
-        covered = any(
-            _ns(p, namespace) == ns and selects(dig(p.obj, "spec.selector"), pod.labels) for p in pdbs
-        )
-        if not covered:
+        if not any(selects(dig(p.obj, "spec.selector"), pod.labels) for p in pdbs.get(ns, ())):
             message = f"{replicas} replicas ({origin}) but no PodDisruptionBudget selects its pods"
-            yield Finding("PDB-MISSING", pod.manifest, "spec.replicas", message)
+            yield Finding("PDB-MISSING", m, "spec.replicas", message)
 
 
 def netpol_uncovered(
     pods: Sequence[PodTemplate], manifests: Sequence[Manifest], namespace: str
 ) -> Iterator[Finding]:
-    policies = [m for m in manifests if m.kind == "NetworkPolicy"]
+    policies = _by_namespace(manifests, "NetworkPolicy", namespace)
     for pod in pods:
         ns = _ns(pod.manifest, namespace)
-        covered = False
-        for policy in policies:
-            if _ns(policy, namespace) != ns:
-                continue
-            selector = dig(policy.obj, "spec.podSelector")
-            if selects({} if selector is None else selector, pod.labels):  # podSelector is required; {} = all
-                covered = True
-                break
-        if not covered:
+        # podSelector is required; an empty one ({}) selects every pod of the namespace
+        selectors = (dig(p.obj, "spec.podSelector") for p in policies.get(ns, ()))
+        if not any(selects({} if s is None else s, pod.labels) for s in selectors):
             where = f"namespace '{ns}'" if ns else "the release namespace"
             message = f"no NetworkPolicy in {where} selects these pods"
             yield Finding("NETPOL-UNCOVERED", pod.manifest, f"{pod.meta_path}.labels", message)
