@@ -211,7 +211,7 @@ def run_check(
     """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
-    versions = tuple(kubernetes_versions or catalog.kubernetes_versions)
+    versions = tuple(".".join(v.split(".")[:2]) for v in kubernetes_versions or catalog.kubernetes_versions)
     for env in envs:
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))

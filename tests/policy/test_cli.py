@@ -109,7 +109,8 @@ def test_explicit_missing_waivers_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_usage_errors(tmp_path: Path) -> None:
-    assert run_cli("-C", str(tmp_path), "policy", "--no-checkov").returncode == 2
+    no_catalog = run_cli("-C", str(tmp_path), "policy", "--no-checkov")  # no --manifests: the built catalog
+    assert no_catalog.returncode == 1 and "no catalog here" in no_catalog.stderr
     missing = run_cli("-C", str(tmp_path), "policy", "--no-checkov", "-m", str(tmp_path / "absent"))
     assert missing.returncode == 1 and "no such file or directory" in missing.stderr
 

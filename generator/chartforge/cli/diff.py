@@ -28,7 +28,7 @@ from chartforge.publish.retry import RetryPolicy
 
 @app.command("diff")
 def diff_cmd(
-    env: list[str] = typer.Option([], "--env", "-e", help="Environment(s) from values/ [default: all]."),
+    env: list[str] = typer.Option([], "--env", "-e", help="Environment(s) from values/ (default: all)."),
     registry: str | None = RegistryOpt,
     plain_http: bool | None = PlainHttpOpt,
     ca_file: Path | None = CaFileOpt,

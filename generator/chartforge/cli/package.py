@@ -28,8 +28,8 @@ def signer_from_options(sign: bool, key: Path | None) -> Signer | None:
 
 @app.command("package")
 def package_cmd(
-    out: Path | None = typer.Option(None, "--out", help="Output directory [default: ROOT/dist]."),
-    charts: Path | None = typer.Option(None, "--charts", help="Charts directory [default: ROOT/charts]."),
+    out: Path | None = typer.Option(None, "--out", help="Output directory (default: ROOT/dist)."),
+    charts: Path | None = typer.Option(None, "--charts", help="Charts directory (default: ROOT/charts)."),
     sign: bool = typer.Option(False, "--sign", help="Write a .prov beside each archive (helm verify)."),
     key: Path | None = typer.Option(
         None, "--key", help=f"Exported OpenPGP secret key file for --sign (passphrase: ${PASSPHRASE_ENV})."

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
-from chartforge.errors import EXIT_FINDINGS, UsageError
+from chartforge.errors import EXIT_FINDINGS
 from chartforge.policy.stage import PolicyResult, check_manifest_files
 from chartforge.policy.waivers import load_waivers
 from chartforge.report import Checked, render_table, to_json, write_junit
@@ -40,10 +40,19 @@ def policy_cmd(
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
 ) -> None:
-    """Check rendered manifests against the policy; exit 1 on any finding no waiver covers."""
+    """Check rendered manifests (or, without --manifests, the built catalog) against the policy.
+
+    Exit 1 on any finding no waiver covers.
+    """
     inputs = [*manifests, *(paths or [])]
-    if not inputs:
-        raise UsageError("no manifests given", hint="chartforge policy --manifests DIR_OR_FILE...")
+    if not inputs:  # the built catalog: every chart × environment, as `chartforge check` does it
+        from chartforge.check import run_check
+        from chartforge.cli.check import finish
+
+        envs = [environment] if environment else None
+        finish(run_check(state.root, stages=("policy",), environments=envs, checkov=checkov), output, junit,
+               "chartforge policy")  # fmt: skip
+        return
     waivers_file = waivers or state.root / "sources" / "waivers.yaml"
     loaded = load_waivers(waivers_file, missing_ok=waivers is None)
     result = check_manifest_files(

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.package import signer_from_options
 from chartforge.package import package_charts
 from chartforge.pipeline import release
 from chartforge.publish.helmreg import select_helm
@@ -22,7 +23,7 @@ from chartforge.publish.target import (
     target_from_catalog,
 )
 
-REGISTRY_HELP = "oci://HOST[:PORT]/NAMESPACE [default: registry.url of sources/catalog.yaml]."
+REGISTRY_HELP = "oci://HOST[:PORT]/NAMESPACE (default: registry.url of sources/catalog.yaml)."
 
 
 def resolve_target(registry: str | None, plain_http: bool | None, ca_file: Path | None) -> RegistryTarget:
@@ -55,7 +56,7 @@ CaFileOpt = typer.Option(None, "--ca-file", help="PEM bundle to verify the regis
 StdinOpt = typer.Option(
     False, "--password-stdin", help="Read the password from stdin (user: $CHARTFORGE_REGISTRY_USERNAME)."
 )
-HelmOpt = typer.Option(None, "--helm", help="helm binary [default: $HELM, PATH, .tools/bin].")
+HelmOpt = typer.Option(None, "--helm", help="helm binary (default: $HELM, PATH, .tools/bin).")
 RetriesOpt = typer.Option(5, "--retries", min=1, help="Attempts per registry call on transient errors.")
 BackoffOpt = typer.Option(1.0, "--backoff", min=0.0, help="First retry delay in seconds (doubles each time).")
 OutputOpt = typer.Option(OutputFormat.text, "--output", "-o", help="text or json.")
@@ -65,7 +66,7 @@ OutputOpt = typer.Option(OutputFormat.text, "--output", "-o", help="text or json
 def publish_cmd(
     registry: str | None = RegistryOpt,
     dist: Path | None = typer.Option(
-        None, "--dist", help="Keep the archives in this directory [default: a temporary one]."
+        None, "--dist", help="Keep the archives in this directory (default: a temporary one)."
     ),
     plain_http: bool | None = PlainHttpOpt,
     ca_file: Path | None = CaFileOpt,
@@ -95,7 +96,7 @@ def publish_cmd(
 @app.command("release")
 def release_cmd(
     registry: str | None = RegistryOpt,
-    dist: Path | None = typer.Option(None, "--dist", help="Where the archives go [default: ROOT/dist]."),
+    dist: Path | None = typer.Option(None, "--dist", help="Where the archives go (default: ROOT/dist)."),
     plain_http: bool | None = PlainHttpOpt,
     ca_file: Path | None = CaFileOpt,
     password_stdin: bool = StdinOpt,
@@ -106,6 +107,8 @@ def release_cmd(
     frozen: bool = typer.Option(
         False, "--frozen", help="Fail if charts/ or values/ differ from what sources/ compile to (CI)."
     ),
+    sign: bool = typer.Option(False, "--sign", help="Write and push a .prov with each archive."),
+    key: Path | None = typer.Option(None, "--key", help="Exported OpenPGP secret key file for --sign."),
     output: OutputFormat = OutputOpt,
 ) -> None:
     """build → check → package → publish, stopping at the first stage that fails."""
@@ -119,6 +122,7 @@ def release_cmd(
         retry=RetryPolicy(attempts=retries, initial_delay=backoff),
         check=not skip_check,
         frozen=frozen,
+        signer=signer_from_options(sign, key),
         on_event=_progress,
         on_stage=lambda stage: err(f"== {stage}"),
     )

@@ -1,13 +1,12 @@
 """``chartforge validate`` — strict schema validation of manifests on every Kubernetes version.
 
 With ``--manifests PATH...`` (files, directories, ``-`` for stdin) it validates those. Without
-it, it is meant to validate the built catalog (charts × environments × versions): that is
-:func:`_catalog_runs`, the one place to wire it.
+it, it validates the built catalog (charts × environments × versions) through
+:func:`chartforge.check.run_check`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
 from chartforge.validate import (
     DEFAULT_KUBERNETES_VERSIONS,
+    Engine,
     ValidationReport,
     default_crd_dir,
     make_engine,
@@ -42,14 +42,6 @@ class Run:
     environment: str = ""
 
 
-def _catalog_runs(root: Path, versions: list[str], engine: EngineChoice, crd_dir: Path | None) -> list[Run]:
-    """Validate the built catalog: ``helm template`` per chart × environment, every version."""
-    raise UsageError(
-        "validating the built catalog is done by `chartforge check` for now",
-        hint="pass --manifests PATH... (e.g. the output of `helm template`, or `-` for stdin)",
-    )
-
-
 def _versions(requested: list[str]) -> list[str]:
     """Normalised versions; an unsupported one is a usage error (exit 2)."""
     try:
@@ -67,23 +59,21 @@ def _crd_dir(explicit: Path | None) -> Path | None:
     return default if default.is_dir() else None
 
 
-def _records(runs: list[Run]) -> list[dict[str, object]]:
+def _records(reports: list[ValidationReport]) -> list[dict[str, object]]:
     return [
-        {"chart": run.chart, "environment": run.environment, **rec}
-        for run in runs
-        for rec in run.report.to_records()
+        {"chart": r.chart, "environment": r.environment, **rec} for r in reports for rec in r.to_records()
     ]
 
 
-def _render_text(runs: list[Run], diagnostics: list[Diagnostic]) -> None:
+def _render_text(reports: list[ValidationReport], diagnostics: list[Diagnostic]) -> None:
     report.render_table(diagnostics)
-    for run in runs:
-        c = run.report.counts()
-        where = " ".join(b for b in (run.chart, run.environment) if b)
-        versions = ", ".join(v.rsplit(".", 1)[0] for v in run.report.kubernetes_versions)
+    for rep in reports:
+        c = rep.counts()
+        where = " ".join(b for b in (rep.chart, rep.environment) if b)
+        versions = ", ".join(v.rsplit(".", 1)[0] for v in rep.kubernetes_versions)
         err(
             f"{where + ': ' if where else ''}{c['resources']} resource(s) × Kubernetes {versions}"
-            f" ({run.report.engine}): {c['valid']} valid, {c['invalid']} invalid"
+            f" ({rep.engine}): {c['valid']} valid, {c['invalid']} invalid"
         )
 
 
@@ -125,32 +115,28 @@ def validate_cmd(
     """
     versions = _versions(kubernetes_version)
     crds = _crd_dir(crd_dir)
+    runner = make_engine(engine.value, kubeconform=kubeconform)
     paths = [*manifests, *(more or [])]
     if paths:
-        runner = make_engine(engine.value, kubeconform=kubeconform)
-        runs = [Run(validate_paths(paths, versions, engine=runner, crd_dir=crds))]
+        reports = [validate_paths(paths, versions, engine=runner, crd_dir=crds)]
     else:
-        runs = _catalog_runs(state.root, versions, engine, crds)
-    diagnostics = [
-        d for run in runs for d in run.report.to_diagnostics(chart=run.chart, environment=run.environment)
-    ]
+        reports = _catalog_reports(state.root, versions, runner, crds)
+    diagnostics = [d for rep in reports for d in rep.to_diagnostics()]
     if junit is not None:
-        checked = [
-            c for run in runs for c in run.report.checked(chart=run.chart, environment=run.environment)
-        ]
+        checked = [c for rep in reports for c in rep.checked()]
         report.write_junit(junit, diagnostics, checked, name="chartforge validate")
+    valid = all(rep.valid for rep in reports)
     if output is OutputFormat.json:
-        first = runs[0].report if runs else None
         emit_json(
             {
-                "engine": first.engine if first else engine.value,
-                "kubernetes_versions": list(first.kubernetes_versions) if first else versions,
-                "valid": all(run.report.valid for run in runs),
-                "resources": _records(runs),
+                "engine": runner.name,
+                "kubernetes_versions": versions,
+                "valid": valid,
+                "resources": _records(reports),
                 "summary": report.summarize(diagnostics),
             }
         )
     else:
-        _render_text(runs, diagnostics)
-    if not all(run.report.valid for run in runs):
+        _render_text(reports, diagnostics)
+    if not valid:
         raise typer.Exit(EXIT_FINDINGS)
