@@ -18,7 +18,6 @@ from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
 from chartforge.validate import (
     DEFAULT_KUBERNETES_VERSIONS,
-    Engine,
     ValidationReport,
     default_crd_dir,
     make_engine,
@@ -31,15 +30,6 @@ class EngineChoice(StrEnum):
     auto = "auto"
     kubeconform = "kubeconform"
     builtin = "builtin"
-
-
-@dataclass(frozen=True)
-class Run:
-    """One validation report and what it covered (chart/environment empty for plain manifests)."""
-
-    report: ValidationReport
-    chart: str = ""
-    environment: str = ""
 
 
 def _versions(requested: list[str]) -> list[str]:
@@ -114,13 +104,17 @@ def validate_cmd(
     kubeconform fails.
     """
     versions = _versions(kubernetes_version)
-    crds = _crd_dir(crd_dir)
-    runner = make_engine(engine.value, kubeconform=kubeconform)
     paths = [*manifests, *(more or [])]
-    if paths:
-        reports = [validate_paths(paths, versions, engine=runner, crd_dir=crds)]
-    else:
-        reports = _catalog_reports(state.root, versions, runner, crds)
+    if not paths:  # the built catalog: every chart × environment × version, as `chartforge check` does it
+        from chartforge.check import run_check
+        from chartforge.cli.check import finish
+
+        result = run_check(state.root, stages=("validate",), kubernetes_versions=kubernetes_version and versions,
+                           engine=engine.value)  # fmt: skip
+        finish(result, output, junit, "chartforge validate")
+        return
+    runner = make_engine(engine.value, kubeconform=kubeconform)
+    reports = [validate_paths(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir))]
     diagnostics = [d for rep in reports for d in rep.to_diagnostics()]
     if junit is not None:
         checked = [c for rep in reports for c in rep.checked()]

@@ -7,7 +7,9 @@ validate with kubeconform or the built-in engine (:mod:`.engine`), get a
 
 from chartforge.validate.api import (
     DEFAULT_KUBERNETES_VERSIONS,
+    Job,
     default_crd_dir,
+    validate_jobs,
     validate_manifest_text,
     validate_paths,
     validate_resources,
@@ -33,6 +35,7 @@ __all__ = [
     "Engine",
     "EngineName",
     "FieldError",
+    "Job",
     "Resource",
     "ResourceResult",
     "SchemaStore",
@@ -43,6 +46,7 @@ __all__ = [
     "normalize_version",
     "parse_manifest_text",
     "supported_versions",
+    "validate_jobs",
     "validate_manifest_text",
     "validate_paths",
     "validate_resources",

@@ -20,8 +20,8 @@ ENGINE_NAMES: tuple[EngineName, ...] = ("auto", "kubeconform", "builtin")
 class Engine(Protocol):
     """Validates well-formed resources against every store's Kubernetes version.
 
-    Returns one result per resource per store; a kind with no schema is a ``no-schema``
-    result, never skipped.
+    Returns one result per resource per store, ordered by store then by resource; a kind
+    with no schema is a ``no-schema`` result, never skipped.
     """
 
     name: str

@@ -71,6 +71,8 @@ class ValidationReport:
     kubernetes_versions: tuple[str, ...]
     resources: tuple[Resource, ...]
     results: tuple[ResourceResult, ...]
+    chart: str = ""
+    environment: str = ""
 
     @property
     def valid(self) -> bool:
@@ -126,11 +128,14 @@ class ValidationReport:
             )
         return records
 
-    def to_diagnostics(self, *, chart: str = "", environment: str = "") -> list[Diagnostic]:
+    def to_diagnostics(self, *, chart: str | None = None, environment: str | None = None) -> list[Diagnostic]:
         """Findings for the shared reporters: one per failed field per version.
 
         A document that is not a Kubernetes object is reported once, not once per version.
+        ``chart``/``environment`` default to the report's own.
         """
+        chart = self.chart if chart is None else chart
+        environment = self.environment if environment is None else environment
         locator = FieldLocator()
         out: list[Diagnostic] = []
         reported_unparsable: set[int] = set()
@@ -166,8 +171,10 @@ class ValidationReport:
                 )
         return out
 
-    def checked(self, *, chart: str = "", environment: str = "") -> list[Checked]:
+    def checked(self, *, chart: str | None = None, environment: str | None = None) -> list[Checked]:
         """Every (resource, version) checked, for JUnit test cases (passes included)."""
+        chart = self.chart if chart is None else chart
+        environment = self.environment if environment is None else environment
         out = []
         for result in self.results:
             res = result.resource
