@@ -8,6 +8,8 @@ failure at any point leaves the previous ``charts/`` and ``values/`` untouched.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -20,6 +22,8 @@ from chartforge.chartfiles import chart_files
 from chartforge.envvalues import environment_values
 
 OUTPUT_DIRS = ("charts", "values")
+STAMP = Path(".chartforge") / "build-stamp.json"
+_CODE = Path(__file__).resolve().parent
 ChangeKind = Literal["added", "modified", "removed"]
 
 
@@ -93,17 +97,61 @@ def _write_atomically(root: Path, tree: dict[str, bytes]) -> None:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def _digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(rel.encode() + b"\0" + hashlib.sha256(files[rel]).digest())
+    return h.hexdigest()
+
+
+def _inputs_digest(root: Path) -> str:
+    """Everything a build reads: sources/ and the compiler's own code."""
+    files = {f"sources/{p.relative_to(root / 'sources').as_posix()}": p.read_bytes()
+             for p in (root / "sources").rglob("*") if p.is_file()}  # fmt: skip
+    files.update({f"code/{p.relative_to(_CODE).as_posix()}": p.read_bytes() for p in _CODE.rglob("*.py")})
+    return _digest(files)
+
+
+def _stamp_matches(root: Path, inputs: str, have: dict[str, bytes]) -> tuple[str, ...] | None:
+    """The file list of the last build when neither its inputs nor its outputs changed since."""
+    try:
+        stamp = json.loads((root / STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    if stamp.get("inputs") == inputs and stamp.get("outputs") == _digest(have):
+        return tuple(stamp.get("files", ()))
+    return None
+
+
+def _write_stamp(root: Path, inputs: str, tree: dict[str, bytes]) -> None:
+    path = root / STAMP
+    path.parent.mkdir(exist_ok=True)
+    (path.parent / ".gitignore").write_text("*\n")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"inputs": inputs, "outputs": _digest(tree), "files": list(tree)}))
+    os.replace(tmp, path)
+
+
 def build(root: Path | str = ".", *, check: bool = False, catalog: Catalog | None = None) -> BuildResult:
     """Compile ``sources/`` into ``charts/`` and ``values/`` (or, with ``check``, only compare).
 
-    Any error is raised before a single output file is touched.
+    Any error is raised before a single output file is touched. A rebuild whose sources,
+    compiler and outputs are all unchanged since the last build (``.chartforge/build-stamp.json``,
+    keyed by content digests, never by mtimes) is a no-op that skips compiling.
     """
     root = Path(root).resolve()
+    have = _existing(root)
+    inputs = _inputs_digest(root) if (root / "sources").is_dir() else ""
+    unchanged = _stamp_matches(root, inputs, have) if inputs else None
+    if unchanged is not None:
+        return BuildResult(root, unchanged, (), False)
     catalog = catalog or load_catalog(root)
     tree = compile_tree(catalog)
-    changes = diff_trees(tree, _existing(root))
+    changes = diff_trees(tree, have)
     written = False
     if changes and not check:
         _write_atomically(root, tree)
         written = True
+    if not changes or written:
+        _write_stamp(root, inputs, tree)
     return BuildResult(root, tuple(tree), changes, written)
