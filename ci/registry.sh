@@ -99,7 +99,8 @@ start() {
     cat "$state"
     return 0
   fi
-  [ -z "$port" ] || [ "$port" = 0 ] && port="$(free_port)"
+  local auto_port=0
+  if [ -z "$port" ] || [ "$port" = 0 ]; then auto_port=1; fi
   local scheme=http ca="" tls_block="" auth_block=""
   if [ "$tls" = 1 ]; then
     command -v openssl >/dev/null 2>&1 || die "openssl not installed"
@@ -122,6 +123,19 @@ start() {
     path: $dir/htpasswd"
   fi
   mkdir -p "$dir/data"
+  local try
+  for try in 1 2 3; do
+    # A port picked here may be taken by someone else before the registry binds it: retry.
+    [ "$auto_port" = 1 ] && port="$(free_port)"
+    if launch "$scheme" "$ca" "$tls_block" "$auth_block"; then return 0; fi
+    [ "$auto_port" = 1 ] || break
+    log "port $port was not usable (attempt $try), trying another"
+  done
+  die "could not start docker-registry (see $dir/registry.log)"
+}
+
+launch() { # $1=scheme $2=ca $3=tls_block $4=auth_block; uses $port, $dir
+  local scheme="$1" ca="$2" tls_block="$3" auth_block="$4"
   cat >"$dir/config.yml" <<EOF
 # Written by ci/registry.sh; local test registry, bound to 127.0.0.1 only.
 version: 0.1
@@ -145,7 +159,11 @@ EOF
   local pid=$!
   local url="$scheme://127.0.0.1:$port"
   for _ in $(seq 1 100); do
-    if probe "$url" "$ca"; then
+    if ! kill -0 "$pid" 2>/dev/null; then # e.g. the port is taken
+      tail -n 5 "$dir/registry.log" >&2
+      return 1
+    fi
+    if probe "$url" "$ca" && kill -0 "$pid" 2>/dev/null; then
       cat >"$state" <<EOF
 PID=$pid
 PORT=$port
@@ -160,7 +178,6 @@ EOF
       cat "$state"
       return 0
     fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$dir/registry.log" >&2; die "docker-registry exited during startup"; }
     sleep 0.1
   done
   kill "$pid" 2>/dev/null || true

@@ -18,7 +18,7 @@ from typing import Any
 from chartforge.build import BuildResult, build
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import UsageError, UserError
-from chartforge.package import PackageResult, package_charts
+from chartforge.package import PackageResult, Signer, package_charts
 from chartforge.publish.publish import ChartPublication, PublishResult, publish
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import Credentials, RegistryTarget
@@ -66,6 +66,7 @@ def release(
     retry: RetryPolicy | None = None,
     check: bool = True,
     frozen: bool = False,
+    signer: Signer | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_event: Callable[[ChartPublication], None] | None = None,
 ) -> ReleaseResult:
@@ -99,7 +100,7 @@ def release(
                 hint="run 'chartforge check' for the full report",
             )
     stage("package")
-    package = package_charts(root / "charts", dist or root / "dist")
+    package = package_charts(root / "charts", dist or root / "dist", signer=signer)
     stage("publish")
     published = publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)
     return ReleaseResult(built, check, package, published)

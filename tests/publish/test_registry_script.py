@@ -60,3 +60,12 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert done.returncode == 1 and "--auth expects USER:PASS" in done.stderr
     done = proc.run(["bash", SCRIPT, "frobnicate"], check=False)
     assert done.returncode == 1 and "unknown command" in done.stderr
+
+
+def test_a_taken_port_is_a_clear_error(own_registry: LocalRegistry, tmp_path: Path) -> None:
+    port = own_registry.state["PORT"]
+    done = proc.run(
+        ["bash", SCRIPT, "start", "--dir", tmp_path / "second", "--port", port], check=False, timeout=60
+    )
+    assert done.returncode == 1
+    assert "could not start docker-registry" in done.stderr and "address already in use" in done.stderr
