@@ -60,3 +60,79 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- define "postgresql-ha.serviceAccountName" -}}
 {{- include "postgresql-ha.componentName" . -}}
 {{- end -}}
+
+{{/* Patroni scope: the cluster name in Patroni's ConfigMaps and in the default backup path. */}}
+{{- define "postgresql-ha.scope" -}}
+{{- if .Values.patroni.scope -}}
+{{- .Values.patroni.scope -}}
+{{- else -}}
+{{- include "postgresql-ha.fullname" . | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels Patroni uses to find its pods and ConfigMaps (KUBERNETES_LABELS, JSON); the scope label is added by Patroni. */}}
+{{- define "postgresql-ha.patroniLabels" -}}
+{{- include "postgresql-ha.selectorLabels" (dict "context" . "component" "postgresql") | fromYaml | toJson -}}
+{{- end -}}
+
+{{/* Secret holding the database passwords. */}}
+{{- define "postgresql-ha.credentialsSecret" -}}
+{{- if .Values.auth.existingSecret -}}
+{{- .Values.auth.existingSecret -}}
+{{- else -}}
+{{- include "postgresql-ha.componentName" (dict "context" . "component" "credentials") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Secret holding the server certificate (tls.crt, tls.key). */}}
+{{- define "postgresql-ha.tlsSecret" -}}
+{{- if .Values.tls.certManager -}}
+{{- include "postgresql-ha.componentName" (dict "context" . "component" "tls") -}}
+{{- else -}}
+{{- required "tls.existingSecret is required when tls.enabled is true and tls.certManager is false" .Values.tls.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{/* In-cluster DNS name of a component's Service. Call with (dict "context" $ "component" "x"). */}}
+{{- define "postgresql-ha.serviceHost" -}}
+{{- printf "%s.%s.svc" (include "postgresql-ha.componentName" .) .context.Release.Namespace -}}
+{{- end -}}
+
+{{/* WAL-G prefix of this cluster's backups: s3://<bucket>/<backup.s3.prefix>, or Spilo's
+     s3://<bucket>/spilo/<scope>/wal/<major> (the major of the data directory; postgresql.version
+     for a new cluster). */}}
+{{- define "postgresql-ha.backupPrefix" -}}
+{{- $s3 := .Values.backup.s3 -}}
+{{- $bucket := required "backup.s3.bucket is required when backup.enabled is true" $s3.bucket -}}
+{{- if $s3.prefix -}}
+{{- printf "s3://%s/%s" $bucket $s3.prefix -}}
+{{- else -}}
+{{- printf "s3://%s/spilo/%s/wal/%s" $bucket (include "postgresql-ha.scope" .) (toString .Values.postgresql.version) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* WAL-G prefix of the source cluster of a restore. */}}
+{{- define "postgresql-ha.restorePrefix" -}}
+{{- if .Values.restore.s3Prefix -}}
+{{- .Values.restore.s3Prefix -}}
+{{- else -}}
+{{- $bucket := required "restore.s3.bucket (or backup.s3.bucket) is required when restore.enabled is true" (default .Values.backup.s3.bucket .Values.restore.s3.bucket) -}}
+{{- $scope := required "restore.fromCluster is required when restore.enabled is true" .Values.restore.fromCluster -}}
+{{- printf "s3://%s/spilo/%s/wal/%s" $bucket $scope (default (toString .Values.postgresql.version) .Values.restore.sourceVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Refuse configurations that would damage data. */}}
+{{- define "postgresql-ha.validate" -}}
+{{- if and .Values.restore.enabled .Values.backup.enabled -}}
+{{- if eq (include "postgresql-ha.restorePrefix" .) (include "postgresql-ha.backupPrefix" .) -}}
+{{- fail "restore: the new cluster would archive into the backups it restores from; give it another name (patroni.scope / release) or backup.s3.prefix" -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.restore.enabled (eq .Values.restore.fromCluster (include "postgresql-ha.scope" .)) (not .Values.restore.s3Prefix) -}}
+{{- fail "restore.fromCluster equals this cluster's Patroni scope: restore into a NEW cluster (another release name or patroni.scope)" -}}
+{{- end -}}
+{{- if and .Values.backup.enabled (not .Values.backup.s3.existingSecret) -}}
+{{- fail "backup.s3.existingSecret is required when backup.enabled is true (a Secret with the S3 access key id and secret access key)" -}}
+{{- end -}}
+{{- end -}}
