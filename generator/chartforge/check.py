@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -34,6 +34,7 @@ from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import validate_resources
 from chartforge.validate.engine import EngineName
+from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = ("lint", "validate", "policy")
@@ -83,9 +84,13 @@ def _drift(catalog: Catalog) -> list[Diagnostic]:
     ]  # fmt: skip
 
 
-def _render_all(
-    catalog: Catalog, helm: Helm, assembled: Path, envs: Sequence[str], versions: Sequence[str], jobs: int
-) -> tuple[list[Rendering], list[Diagnostic]]:
+RenderOutcome = tuple[str, str, "str | Diagnostic"]
+
+
+def _submit_renders(
+    pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path, envs: Sequence[str],
+    versions: Sequence[str],
+) -> list[Future[RenderOutcome]]:  # fmt: skip
     umbrella = assembled / catalog.umbrella
     values = {env: catalog.root / "values" / f"{env}.yaml" for env in envs}
 
@@ -103,7 +108,11 @@ def _render_all(
                 path=f"values/{env}.yaml",
             )  # fmt: skip
 
-    results = _parallel([lambda e=e, v=v: render(e, v) for e in envs for v in versions], jobs)  # type: ignore[misc]
+    return [pool.submit(render, e, v) for e in envs for v in versions]
+
+
+def _collect_renders(futures: Sequence[Future[RenderOutcome]]) -> tuple[list[Rendering], list[Diagnostic]]:
+    results = [f.result() for f in futures]
     failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
     grouped: dict[tuple[str, str], list[str]] = {}
     for env, version, out in results:
@@ -113,23 +122,24 @@ def _render_all(
     return renderings, failures
 
 
-def _lint_all(
-    catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str], jobs: int
-) -> tuple[list[Diagnostic], list[Checked]]:
+def _submit_lint(
+    pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str]
+) -> tuple[list[Future[list[Diagnostic]]], list[Checked]]:
     targets = []
     for chart in catalog.charts:
         for env in envs:
             values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
                                           helmcmd.chart_values(catalog, chart, env))  # fmt: skip
             targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
-    tasks = [lambda h=h, t=t: lint_chart(h, t) for h in helms for t in targets]
-    found = [d for batch in _parallel(tasks, jobs) for d in batch]
+    futures = [pool.submit(lint_chart, h, t) for h in helms for t in targets]
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
                for h in helms for t in targets]  # fmt: skip
-    found = [
-        replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found
-    ]
-    return found, checked
+    return futures, checked
+
+
+def _collect_lint(futures: Sequence[Future[list[Diagnostic]]]) -> list[Diagnostic]:
+    found = [d for f in futures for d in f.result()]
+    return [replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found]
 
 
 def _validate(
@@ -174,16 +184,21 @@ def _policy(
         resources = vmanifests.parse_manifest_text(
             rendering.text, f"<helm template {catalog.umbrella} {env}>"
         )
+        usable = [r for r in resources if r.ok]
         by_chart: dict[str, list[vmanifests.Resource]] = {}
-        for res in resources:
-            if res.ok:
-                by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
+        for res in usable:
+            by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
+        # the values file as written (keeps line numbers); each chart is scanned on its own section
+        env_values = load_yaml(catalog.root / "values" / f"{env}.yaml") or {}
         for chart in catalog.charts:
             objects = by_chart.get(chart.name, [])
-            values = helmcmd.chart_values(catalog, chart, env)
-            diagnostics += run_policy(objects, chart=chart.name, environment=env,
-                                      kubernetes_version=rendering.versions[-1], values=values, waivers=waivers,
-                                      namespace=catalog.umbrella, values_path=f"values/{env}.yaml")  # fmt: skip
+            key = "global" if chart.is_umbrella else chart.name
+            section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
+            diagnostics += run_policy(
+                objects, chart=chart.name, environment=env, kubernetes_version=rendering.versions[-1],
+                values=section, waivers=waivers, namespace=catalog.umbrella, values_path=f"values/{env}.yaml",
+                context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
+            )  # fmt: skip
             checked += [Checked("policy", chart.name, env, rendering.versions[-1], r.source, r.kind, r.name)
                         for r in objects]  # fmt: skip
             if checkov and objects:
@@ -221,13 +236,18 @@ def run_check(
     checked: list[Checked] = []
     resources = 0
     engine_used = ""
-    with helmcmd.assemble(catalog) as assembled:
-        if "lint" in stages:
-            found, cases = _lint_all(catalog, helms, assembled, envs, jobs)
-            diagnostics += found
-            checked += cases
-        if "validate" in stages or "policy" in stages:
-            renderings, failures = _render_all(catalog, helms[-1], assembled, envs, versions, jobs)
+    with helmcmd.assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
+        # renders first: validation starts on them while the lint calls still run in the pool
+        render_futures = (
+            _submit_renders(pool, catalog, helms[-1], assembled, envs, versions)
+            if "validate" in stages or "policy" in stages
+            else []
+        )
+        lint_futures, lint_checked = (
+            _submit_lint(pool, catalog, helms, assembled, envs) if "lint" in stages else ([], [])
+        )
+        if render_futures:
+            renderings, failures = _collect_renders(render_futures)
             diagnostics += failures
             if "validate" in stages:
                 found, cases, resources = _validate(catalog, renderings, engine, jobs)
@@ -238,6 +258,8 @@ def run_check(
                 found, cases = _policy(catalog, renderings, envs, checkov)
                 diagnostics += found
                 checked += cases
+        diagnostics += _collect_lint(lint_futures)
+        checked += lint_checked
     return CheckResult(tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms),
                        engine_used, resources)  # fmt: skip
 
