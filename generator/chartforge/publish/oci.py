@@ -129,8 +129,7 @@ class OciClient:
             if auth:
                 headers["Authorization"] = auth
             try:
-                with self._open(urllib.request.Request(url, headers=headers)) as response:
-                    return response.read(), dict(response.headers.items())
+                return self._read(urllib.request.Request(url, headers=headers))
             except urllib.error.HTTPError as exc:
                 if exc.code == 404:
                     return None
@@ -161,6 +160,14 @@ class OciClient:
             raise TransientError(f"{request.full_url}: {reason}") from exc
         except (ConnectionError, TimeoutError, http.client.HTTPException) as exc:
             raise TransientError(f"{request.full_url}: {exc!r}") from exc
+
+    def _read(self, request: urllib.request.Request) -> tuple[bytes, dict[str, str]]:
+        """Body and headers; a connection dropped while reading is transient too."""
+        with self._open(request) as response:
+            try:
+                return response.read(), dict(response.headers.items())
+            except (ConnectionError, TimeoutError, http.client.HTTPException) as exc:
+                raise TransientError(f"{request.full_url}: {exc!r}") from exc
 
     def _raise_http(self, exc: urllib.error.HTTPError, url: str) -> None:
         if exc.code == 429 or exc.code >= 500:
@@ -211,8 +218,7 @@ class OciClient:
         headers = {"Authorization": self._basic()} if self.credentials else {}
         request = urllib.request.Request(realm + "?" + urllib.parse.urlencode(query), headers=headers)
         try:
-            with self._open(request) as response:
-                data = json.loads(response.read())
+            data = json.loads(self._read(request)[0])
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 403):
                 raise UserError(
