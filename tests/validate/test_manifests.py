@@ -129,3 +129,25 @@ def test_undecodable_file_is_a_record(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe\x00binary")
     (res,) = load_manifests([bad])
     assert res.error is not None and res.error.startswith("cannot read file")
+
+
+def test_explicit_tags_and_aliases() -> None:
+    text = "apiVersion: v1\nkind: X\nquoted: !!str 123\nfloat: !!float 1\nanchor: &a {x: [1, 2]}\nalias: *a\n"
+    (res,) = parse_manifest_text(text)
+    assert res.ok, res.error
+    assert res.obj["quoted"] == "123" and res.obj["float"] == 1.0
+    assert res.obj["alias"] == {"x": [1, 2]}
+
+
+def test_recursive_alias_is_an_error_not_a_crash() -> None:
+    (res,) = parse_manifest_text("apiVersion: v1\nkind: X\nloop: &l [*l]\n")
+    assert res.error == "invalid YAML: recursive alias: an anchor that contains itself cannot become JSON"
+
+
+def test_fast_loader_matches_pyyaml_on_plain_documents() -> None:
+    import yaml
+
+    text = "a: {b: [1, 2.5, 'x', null, true]}\nc: |\n  line\n  two\nd: 'quoted: yes'\n"
+    assert parse_manifest_text("apiVersion: v1\nkind: X\n" + text)[0].obj == {
+        "apiVersion": "v1", "kind": "X", **yaml.safe_load(text),
+    }  # fmt: skip

@@ -9,8 +9,7 @@ from __future__ import annotations
 import yaml
 
 from chartforge.validate.manifests import Resource
-
-_Composer: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from chartforge.validate.yamlload import compose_document
 
 
 def unescape(segment: str) -> str:
@@ -35,7 +34,7 @@ class FieldLocator:
         key = id(resource)
         if key not in self._nodes:
             try:
-                self._nodes[key] = yaml.compose(resource.raw, Loader=_Composer) if resource.raw else None
+                self._nodes[key] = compose_document(resource.raw) if resource.raw else None
             except yaml.YAMLError:
                 self._nodes[key] = None
         return self._nodes[key]

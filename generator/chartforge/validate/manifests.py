@@ -5,9 +5,8 @@ text (the kubeconform engine feeds exactly that text to kubeconform), its start 
 the ``# Source: chart/templates/x.yaml`` comment ``helm template`` writes above it, and so
 that a YAML error in one document becomes an invalid record for that document only.
 
-The loader is PyYAML's C loader with two changes that make it read YAML the way
-kubeconform (``sigs.k8s.io/yaml``) does: timestamps stay strings, and a key repeated in
-one mapping is an error (kubeconform ``-strict`` rejects duplicated keys).
+Each document is loaded by :mod:`.yamlload`, which reads YAML the way kubeconform and
+kubectl (``sigs.k8s.io/yaml``) do.
 """
 
 from __future__ import annotations
@@ -21,82 +20,13 @@ from typing import Any
 import yaml
 
 from chartforge.errors import UserError
-
-try:
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # PyYAML built without libyaml: same results, slower
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+from chartforge.validate.yamlload import load_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 _MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r]|$)", re.MULTILINE)
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class _Loader(_BaseLoader):
-    """Safe loader: no timestamps, duplicate keys rejected, non-string keys stringified."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[tuple[str, str]] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
-                marker = (key_node.tag, key_node.value)
-                if marker in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        f"found duplicate key {key_node.value!r}",
-                        key_node.start_mark,
-                    )
-                seen.add(marker)
-        self.flatten_mapping(node)
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, str):
-                key = _json_key(key)
-            mapping[key] = self.construct_object(value_node, deep=deep)
-        return mapping
-
-
-# Implicit types as go-yaml v2 (kubeconform, kubectl) resolves them, not as PyYAML does:
-# y/n are booleans, 1e3 is a float, 0o17 an int, 1:30 (sexagesimal) and dates stay strings.
-_REPLACED = {"tag:yaml.org,2002:" + t for t in ("bool", "int", "float", "timestamp")}
-_IMPLICIT = [
-    (
-        "tag:yaml.org,2002:bool",
-        r"y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF",
-        "yYnNtTfFoO",
-    ),
-    (
-        "tag:yaml.org,2002:float",
-        r"[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*\.[0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+"
-        r"|\.[0-9][0-9_]*[eE][-+]?[0-9]+)|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
-        "-+0123456789.",
-    ),
-    ("tag:yaml.org,2002:int", r"[-+]?(?:0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|0|[1-9][0-9_]*)", "-+0123456789"),
-]
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-for _tag, _pattern, _firsts in reversed(_IMPLICIT):
-    for _first in _firsts:
-        _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
-            0, (_tag, re.compile(f"^(?:{_pattern})$"))
-        )
-_Loader.bool_values = {**_BaseLoader.bool_values, "y": True, "n": False}
-
-
-def _json_key(key: object) -> str:
-    """Stringify a non-string key the way ``sigs.k8s.io/yaml`` does when it converts to JSON."""
-    if key is None:
-        return "null"
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return str(key)
 
 
 @dataclass(frozen=True)
@@ -211,7 +141,7 @@ def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Resource]:
     found = _SOURCE.search(chunk.text)
     source = found.group(1) if found else ""
     try:
-        obj = yaml.load(chunk.text, Loader=_Loader)  # _Loader derives from the safe loader
+        obj = load_document(chunk.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if mark is not None and not chunk.text[mark.index :].strip():  # hit the end: say where it began
