@@ -16,6 +16,7 @@ from chartforge import proc
 from chartforge.catalog import load_catalog
 from chartforge.helm import assemble
 from chartforge.package import PackageResult, package_charts
+from chartforge.publish.diff import diff_charts
 from chartforge.publish.helmreg import HelmRegistry, select_helm
 from chartforge.publish.publish import publish
 from chartforge.publish.retry import RetryPolicy
@@ -84,6 +85,9 @@ def test_bundled_catalog_from_the_registry(bundled: PackageResult, plain_registr
     assert [c.name for c in result.charts][-1] == name and {c.status for c in result.charts} == {"pushed"}
     again = publish(bundled, target, select_helm(target), retry=FAST)
     assert {c.status for c in again.charts} == {"unchanged"}
+    review = diff_charts(bundled, target, select_helm(target), values_dir=ROOT / "values", retry=FAST)
+    assert len(review.diffs) == len(bundled.charts) * len(ENV_FILES)
+    assert not review.changed, "\n".join(d.diff for d in review.diffs)  # generated secrets are masked
     ref = target.chart_url(name)
     for helm in find_helms():
         with HelmRegistry(helm, target, retry=FAST) as session:

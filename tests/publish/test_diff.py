@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chartforge.package import PackageResult, package_charts
-from chartforge.publish.diff import MASK, diff_charts, latest_version, mask_versions
+from chartforge.publish.diff import HIDDEN, MASK, diff_charts, latest_version, normalize
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.publish import publish
 from chartforge.publish.retry import RetryPolicy
@@ -22,12 +22,28 @@ def test_mask_versions() -> None:
         'metadata:\n  labels:\n    helm.sh/chart: db-1.0.0\n    app.kubernetes.io/version: "2.1.0"\n'
         "    chart: db-1.0.0\n    chart: not-a-version\n  annotations:\n    example.com/chart-version: 1.0.0\n"
     )
-    lines = mask_versions(text)
+    lines = normalize(text)
     assert lines[2] == f"    helm.sh/chart: {MASK}"
     assert lines[3] == f"    app.kubernetes.io/version: {MASK}"
     assert lines[4] == f"    chart: {MASK}"
     assert lines[5] == "    chart: not-a-version"
     assert lines[7] == f"    example.com/chart-version: {MASK}"
+
+
+def test_secret_values_and_checksums_are_hidden() -> None:
+    text = (
+        '---\n# Source: db/templates/secret.yaml\napiVersion: v1\ndata:\n  password: "c2VjcmV0"\n'
+        "  'tls.crt': |\n    -----BEGIN CERTIFICATE-----\n    MIIB\nkind: Secret\nmetadata:\n  name: db\n"
+        "---\napiVersion: v1\nkind: ConfigMap\ndata:\n  password_file: /etc/secret\n"
+        "---\nkind: Deployment\nspec:\n  template:\n    metadata:\n      annotations:\n"
+        "        checksum/secret: 0123abcd\n"
+    )
+    lines = normalize(text)
+    assert f"  password: {HIDDEN}" in lines and f"  'tls.crt': {HIDDEN}" in lines
+    assert not any("c2VjcmV0" in line or "MIIB" in line or "BEGIN" in line for line in lines)
+    assert "  password_file: /etc/secret" in lines, "only Secrets are masked"
+    assert f"        checksum/secret: {HIDDEN}" in lines
+    assert "# Source: db/templates/secret.yaml" in lines and "  name: db" in lines
 
 
 def test_latest_version() -> None:

@@ -4,7 +4,8 @@ For each chart, the locally packaged archive and the newest version published in
 registry are both rendered with ``helm template`` and the same values, and the rendered
 manifests are compared as a unified diff. Lines that only carry the chart's version
 (``helm.sh/chart``, ``app.kubernetes.io/version``, ``chart: name-1.2.3``, ``*chart-version``
-annotations) are masked first, so a version bump alone shows no difference.
+annotations) are masked first, so a version bump alone shows no difference; so are Secret
+values (never printed; often generated at random per render) and ``checksum/*`` annotations.
 
 The umbrella is rendered with ``values/<env>.yaml``; a sub-chart with its own section of that
 file plus ``global`` — the values it receives inside the umbrella.
@@ -31,6 +32,10 @@ from chartforge.publish.target import Credentials, RegistryTarget
 from chartforge.tools import Helm
 
 MASK = "<chart version ignored>"
+HIDDEN = "<hidden>"
+_SECRET_KIND = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$")
+_KEY = re.compile(r"""^(\s+(?:"[^"]*"|'[^']*'|[^:#\s][^:#]*?)\s*:\s*).*$""")
+_CHECKSUM = re.compile(r"""^(\s*["']?checksum/[^:"']+["']?\s*:\s*).*$""")
 _VERSION_LINES = (
     re.compile(r"""^(\s*(?:-\s+)?["']?(?:helm\.sh/chart|app\.kubernetes\.io/version)["']?\s*:\s*).*$"""),
     re.compile(r"""^(\s*(?:-\s+)?["']?[\w./-]*chart[-_]?version["']?\s*:\s*).*$""", re.IGNORECASE),
@@ -65,13 +70,44 @@ class DiffResult:
         return {"registry": self.registry, "diffs": [asdict(d) | {"changed": d.changed} for d in self.diffs]}
 
 
-def mask_versions(manifests: str) -> list[str]:
-    """Rendered manifests as lines, with chart-version-only values masked."""
-    lines = []
+def _mask_secret_values(doc: list[str]) -> list[str]:
+    """Values under a Secret's top-level ``data``/``stringData`` → :data:`HIDDEN` (keys stay)."""
+    out: list[str] = []
+    in_data, child_indent = False, -1
+    for line in doc:
+        indent = len(line) - len(line.lstrip())
+        if line.strip() and indent == 0 and not line.startswith("#"):
+            in_data, child_indent = line.split(":", 1)[0].strip() in ("data", "stringData"), -1
+        elif in_data and line.strip():
+            child_indent = indent if child_indent < 0 else child_indent
+            if indent > child_indent:
+                continue  # continuation of a block scalar value
+            match = _KEY.match(line)
+            line = f"{match.group(1)}{HIDDEN}" if match else line
+        out.append(line)
+    return out
+
+
+def normalize(manifests: str) -> list[str]:
+    """Rendered manifests as lines, minus what changes without changing the cluster's intent.
+
+    Masked: values that only carry the chart version; Secret ``data``/``stringData`` values
+    (they must not reach a CI log, and templates often generate them at random); and
+    ``checksum/*`` annotations (derived from the objects whose own diff is shown).
+    """
+    docs: list[list[str]] = [[]]
     for line in manifests.splitlines():
-        for pattern in _VERSION_LINES:
-            line = pattern.sub(lambda m: m.group(1) + MASK, line)
-        lines.append(line)
+        if line.startswith("---"):
+            docs.append([])
+        docs[-1].append(line)
+    lines: list[str] = []
+    for doc in docs:
+        if any(_SECRET_KIND.match(line) for line in doc):
+            doc = _mask_secret_values(doc)
+        for line in doc:
+            for pattern in _VERSION_LINES:
+                line = pattern.sub(lambda m: m.group(1) + MASK, line)
+            lines.append(_CHECKSUM.sub(lambda m: m.group(1) + HIDDEN, line))
     return lines
 
 
@@ -148,8 +184,8 @@ def diff_charts(
                 origin = f"{target.chart_url(chart.name)}:{remote}" if remote else "/dev/null"
                 text = "\n".join(
                     difflib.unified_diff(
-                        mask_versions(published),
-                        mask_versions(local),
+                        normalize(published),
+                        normalize(local),
                         fromfile=origin + label,
                         tofile=f"local {chart.name}-{chart.version}{label}",
                         lineterm="",
