@@ -9,6 +9,7 @@ finished, a digest that depends on the machine that packaged it.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 
 from chartforge import proc
 from chartforge.errors import EXIT_REFUSED
-from chartforge.package import PackageResult, package_charts
+from chartforge.package import PackageResult, Signer, package_charts
 from chartforge.publish.helmreg import HelmRegistry, select_helm
 from chartforge.publish.oci import OciClient
 from chartforge.publish.publish import ChartPublication, PublishIncomplete, PublishRefused, publish
@@ -232,27 +233,24 @@ def test_cli_password_stdin_json_and_refusal_exit_code(secure_registry: LocalReg
 def test_helm_can_verify_a_signed_chart_pulled_from_the_registry(plain_registry: LocalRegistry) -> None:
     """helm push carries the .prov beside the archive; the chart layer digest is unchanged by it."""
     target = plain_registry.target()
-    gpg_home = Path(proc.run(["mktemp", "-d", "/tmp/cf-gpgtest-XXXX"]).stdout.strip())
-    try:
-        base = ["gpg", "--batch", "--homedir", str(gpg_home)]
-        proc.run([*base, "--passphrase", "", "--quick-gen-key", "CF Push <p@cf.invalid>", "rsa2048", "sign"])
-        proc.run([*base, "--armor", "--export-secret-keys", "-o", str(gpg_home / "k.asc")])
-        proc.run([*base, "--export", "-o", str(gpg_home / "pub.gpg")])
-        from chartforge.package import Signer
-
-        signed = package_charts(SAMPLE / "charts", gpg_home / "dist", signer=Signer(gpg_home / "k.asc"))
+    with tempfile.TemporaryDirectory(prefix="cf-gpg-") as tmp:  # short path: gpg-agent's socket
+        home = Path(tmp)
+        base: list[str | Path] = ["gpg", "--batch", "--homedir", home]
+        try:
+            proc.run(
+                [*base, "--passphrase", "", "--quick-gen-key", "CF Push <p@cf.invalid>", "rsa2048", "sign"]
+            )
+            proc.run([*base, "--armor", "--export-secret-keys", "-o", home / "key.asc"])
+            proc.run([*base, "--export", "-o", home / "pubring.gpg"])
+        finally:
+            proc.run(["gpgconf", "--homedir", home, "--kill", "all"], check=False)
+        signed = package_charts(SAMPLE / "charts", home / "dist", signer=Signer(home / "key.asc"))
         publish(signed, target, select_helm(target), retry=FAST)
         manifest = OciClient(target).manifest(target.repository("db"), "1.0.0")
         assert manifest is not None and len(manifest.layers) == 2
         assert manifest.chart_layer is not None and manifest.chart_layer.digest == signed.get("db").digest
-        helm = select_helm(target)
-        with HelmRegistry(helm, target) as session:
-            out = session.run(
-                ["pull", target.chart_url("db"), "--version", "1.0.0", "--plain-http", "--verify",
-                 "--keyring", gpg_home / "pub.gpg", "-d", gpg_home],
-                what="helm pull --verify",
-            )  # fmt: skip
+        with HelmRegistry(select_helm(target), target) as session:
+            pull: list[str | Path] = ["pull", target.chart_url("db"), "--version", "1.0.0", "--plain-http",
+                                      "--verify", "--keyring", home / "pubring.gpg", "-d", home]  # fmt: skip
+            out = session.run(pull, what="helm pull --verify")
             assert "Signed by: CF Push" in out.stdout + out.stderr
-    finally:
-        proc.run(["gpgconf", "--homedir", str(gpg_home), "--kill", "all"], check=False)
-        proc.run(["rm", "-rf", str(gpg_home)])
