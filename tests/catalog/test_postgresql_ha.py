@@ -441,3 +441,12 @@ def test_seed_render_with_node_count_and_retention(tmp_path: Path) -> None:
     assert spilo["BACKUP_NUM_TO_RETAIN"] == "30"
     assert spilo["SCOPE"] == "prod-postgres-postgresql-ha"
     assert sts["metadata"]["labels"]["spotify-ai-agent/cluster"] == "prod-postgres"
+
+
+def test_verifying_the_server_certificate_needs_tls() -> None:
+    with pytest.raises(ToolError, match=r"serverTLSSSLMode verify-ca/verify-full needs tls\.enabled"):
+        render_with("development", "pgbouncer.serverTLSSSLMode=verify-full")
+    ini = one(
+        render_with("production", "pgbouncer.serverTLSSSLMode=verify-ca"), "ConfigMap", "-pgbouncer-config"
+    )
+    assert "server_tls_ca_file = /tls/ca.crt" in ini["data"]["pgbouncer.ini"]

@@ -64,6 +64,7 @@ def test_junit_report_and_table(tmp_path: Path, schema_cache: Path) -> None:
     ]
     failure = failed[0].find("failure")
     assert failure is not None and failure.get("type") == "CF-VALIDATE-NO-SCHEMA"
+    assert "Kubernetes 1.31.0 serves PodDisruptionBudget as policy/v1" in (failure.get("message") or "")
 
 
 def test_stdin_and_helm_sources(schema_cache: Path) -> None:

@@ -110,6 +110,8 @@ def test_store_finds_crds_and_reports_missing_schemas(tmp_path: Path) -> None:
         and crd.path == CRD_DIR / "cert-manager.io" / "certificate_v1.json"
     )
     assert store.find("policy/v1beta1", "PodDisruptionBudget") is None  # removed in 1.25
+    assert store.served_as("PodDisruptionBudget") == ("policy/v1",)
+    assert store.served_as("Service") == ("v1",) and store.served_as("Widget") == ()
     assert store.find("monitoring.coreos.com/v1", "Alertmanager") is None  # not vendored
     assert (
         SchemaStore("1.37", crd_dir=None, cache_root=tmp_path).find("cert-manager.io/v1", "Certificate")

@@ -132,6 +132,9 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- if and .Values.restore.enabled (eq .Values.restore.fromCluster (include "postgresql-ha.scope" .)) (not .Values.restore.s3Prefix) -}}
 {{- fail "restore.fromCluster equals this cluster's Patroni scope: restore into a NEW cluster (another release name or patroni.scope)" -}}
 {{- end -}}
+{{- if and .Values.pgbouncer.enabled (ne .Values.pgbouncer.serverTLSSSLMode "require") (not .Values.tls.enabled) -}}
+{{- fail "pgbouncer.serverTLSSSLMode verify-ca/verify-full needs tls.enabled (the CA comes from the TLS Secret's ca.crt)" -}}
+{{- end -}}
 {{- if and .Values.backup.enabled (not .Values.backup.s3.existingSecret) -}}
 {{- fail "backup.s3.existingSecret is required when backup.enabled is true (a Secret with the S3 access key id and secret access key)" -}}
 {{- end -}}

@@ -105,11 +105,10 @@ class BuiltinEngine:
         results: list[ResourceResult] = []
         for store in stores:
             version = store.kubernetes_version
-            crd = str(store.crd_dir or "")
             for resource in resources:
                 ref = store.find(resource.api_version, resource.kind)
                 if ref is None:
-                    results.append(no_schema_result(resource, version, crd))
+                    results.append(no_schema_result(resource, store))
                     continue
                 results.append(self._check(resource, version, ref.path))
         return results

@@ -201,7 +201,7 @@ class KubeconformEngine:
         if status == "statusValid":
             return ResourceResult(resource, version, "valid")
         if status == "statusError" and msg.startswith("could not find schema"):
-            return no_schema_result(resource, version, str(store.crd_dir or ""))
+            return no_schema_result(resource, store)
         if status in ("statusInvalid", "statusError"):
             return ResourceResult(resource, version, "invalid", parse_message(msg))
         raise ToolError(f"kubeconform reported {status!r} for {resource.label}: {msg}")

@@ -10,7 +10,7 @@ from chartforge.diagnostics import Diagnostic
 from chartforge.report import Checked
 from chartforge.validate.locate import FieldLocator
 from chartforge.validate.manifests import Resource
-from chartforge.validate.schemas import version_key
+from chartforge.validate.schemas import SchemaStore, version_key
 
 Status = Literal["valid", "invalid", "no-schema", "unparsable"]
 
@@ -55,10 +55,17 @@ def unparsable_result(resource: Resource, version: str) -> ResourceResult:
     return ResourceResult(resource, version, "unparsable", (FieldError("", resource.error or "unparsable"),))
 
 
-def no_schema_result(resource: Resource, version: str, crd_dir: str) -> ResourceResult:
+def no_schema_result(resource: Resource, store: SchemaStore) -> ResourceResult:
+    version = store.kubernetes_version
+    served = store.served_as(resource.kind)
+    why = (
+        f"Kubernetes {version} serves {resource.kind} as {', '.join(served)}"
+        if served
+        else "removed or unknown API version?"
+    )
+    crds = f"the CRD schemas in {store.crd_dir}" if store.crd_dir else "any CRD schema (no CRD directory)"
     message = (
-        f"no schema for {resource.api_version} {resource.kind} in Kubernetes {version}"
-        f" (removed or unknown API version?) nor in the CRD schemas ({crd_dir or 'none'})"
+        f"no schema for {resource.api_version} {resource.kind} in Kubernetes {version} ({why}) nor in {crds}"
     )
     return ResourceResult(resource, version, "no-schema", (FieldError("", message),))
 

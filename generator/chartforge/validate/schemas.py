@@ -218,6 +218,19 @@ class SchemaStore:
             self._found[key] = self._core(api_version, kind) or self._crd(api_version, kind)
         return self._found[key]
 
+    def served_as(self, kind: str) -> tuple[str, ...]:
+        """The apiVersions this Kubernetes version serves ``kind`` under (for "removed API" hints)."""
+        found: set[str] = set()
+        for path in self.source_dir.glob(f"{kind.lower()}-*.json"):
+            try:
+                gvks = json.loads(path.read_text(encoding="utf-8")).get("x-kubernetes-group-version-kind", [])
+            except (OSError, ValueError):
+                continue
+            for gvk in gvks:
+                if gvk.get("kind") == kind:
+                    found.add(f"{gvk['group']}/{gvk['version']}" if gvk.get("group") else str(gvk["version"]))
+        return tuple(sorted(found))
+
     def _core(self, api_version: str, kind: str) -> SchemaRef | None:
         name = core_schema_name(api_version, kind) + ".json"
         target = self.core_dir / name
