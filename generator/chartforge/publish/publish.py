@@ -159,6 +159,11 @@ def publish(
     client = OciClient(target, credentials, retry=retry)
     plan = preflight(client, target, package)
     results = list(plan)
+    if all(p.status == "unchanged" for p in plan):  # nothing to push: no helm, no login
+        for item in plan:
+            if on_event is not None:
+                on_event(item)
+        return PublishResult(target.url, tuple(plan))
     with HelmRegistry(helm, target, credentials, retry=retry) as session:
         for index, (chart, planned) in enumerate(zip(package.charts, plan, strict=True)):
             try:
