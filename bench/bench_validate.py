@@ -151,7 +151,7 @@ def main() -> int:
         validate_resources(resources, all_versions, engine=builtin, crd_dir=CRD_DIR)  # warm: bundle + compile
         versions = [args.version]
         rows: list[tuple[str, float, int]] = [
-            ("parse only (PyYAML C loader)", best(args.repeat, lambda: load_manifests([manifest])), n),
+            ("parse only (libyaml + direct build)", best(args.repeat, lambda: load_manifests([manifest])), n),
             (
                 "builtin: validation only",
                 best(

@@ -1,12 +1,16 @@
 """The kubeconform engine: run the real binary on local schemas only and map its verdicts back.
 
-Each resource is written to its own file in a temporary directory (its original document
-text, so kubeconform parses the YAML itself; a ``List`` item as JSON), which makes the
-mapping from kubeconform's output back to :class:`Resource` records exact whatever the
-order its workers finish in. kubeconform gets ``-strict``, ``-output json``, ``-verbose``
-(so valid resources are listed too), ``-n`` workers, and two ``-schema-location``s: the
-bundled core schemas of the store's cache and the CRD directory — never ``default``, so it
-never reaches for the network. One process runs per Kubernetes version, concurrently.
+Resources are written to a few files in a temporary directory (``/dev/shm`` when there is
+one) — each resource as its original document text, so kubeconform parses the YAML
+itself (a ``List`` item as JSON). kubeconform reports each result with file, apiVersion,
+kind and name but no document index, so resources are packed such that this identity is
+unique within a file (:func:`pack`); that makes the mapping back to :class:`Resource`
+records exact whatever order its workers finish in, and anything it cannot attribute is
+validated again one resource per file. kubeconform gets ``-strict``, ``-output json``,
+``-verbose`` (so valid resources are listed too), ``-n`` workers, and two
+``-schema-location`` options: the bundled core schemas of the store's cache and the CRD
+directory — never ``default``, so it never reaches for the network. One process runs per
+Kubernetes version, up to four at a time.
 
 kubeconform 0.7 reports nested errors only inside its message text, as an indented tree
 (``- at '/spec': validation failed   - at '/spec/replicas': got string, …``); that tree
