@@ -27,10 +27,10 @@ registry="oci://127.0.0.1:${REGISTRY_PORT}/charts"
 step "chartforge publish → $registry (sub-charts first; re-running is a no-op)"
 chartforge publish --registry "$registry" --plain-http --dist dist
 
-step "helm install from the registry (dry run: there is no cluster here)"
+step "helm install from the registry (helm 4 --dry-run=client: there is no cluster here; helm 3 dry runs still call the API server)"
 helm show chart "$registry/spotify-ai-agent" --version "$(sed -n 's/^version: //p' charts/spotify-ai-agent/Chart.yaml)" --plain-http >&2
 for env in development staging production; do
-  helm install spotify-ai-agent "$registry/spotify-ai-agent" \
+  helm4 install spotify-ai-agent "$registry/spotify-ai-agent" \
     --version "$(sed -n 's/^version: //p' charts/spotify-ai-agent/Chart.yaml)" --plain-http \
     -f "values/$env.yaml" --namespace spotify-ai-agent --dry-run=client >/dev/null
   printf '  %-12s helm install --dry-run=client: ok\n' "$env" >&2

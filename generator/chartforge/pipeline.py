@@ -2,29 +2,25 @@
 
 A stage that fails stops the release before the next one starts, so nothing is packaged
 from charts that do not build or check, and nothing is pushed from archives that are not
-exactly what ``package`` produced. The ``check`` stage (lint + validate + policy) lives in
-``chartforge.check``; its ``run_check(root)`` returns the findings (a result carrying
-``.diagnostics``, or the diagnostics themselves) and any unwaived error stops the release.
+exactly what ``package`` produced. The ``check`` stage is
+:func:`chartforge.check.run_check`; any unwaived error it finds stops the release.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from chartforge import check
 from chartforge.build import BuildResult, build
 from chartforge.diagnostics import Diagnostic
-from chartforge.errors import UsageError, UserError
+from chartforge.errors import UserError
 from chartforge.package import PackageResult, Signer, package_charts
 from chartforge.publish.publish import ChartPublication, PublishResult, publish
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import Credentials, RegistryTarget
 from chartforge.tools import Helm
-
-CHECK_MODULE = "chartforge.check"
 
 
 @dataclass(frozen=True)
@@ -35,25 +31,9 @@ class ReleaseResult:
     publish: PublishResult
 
 
-def _diagnostics(result: Any) -> list[Diagnostic]:
-    items = getattr(result, "diagnostics", result)
-    if not isinstance(items, Iterable):
-        raise TypeError(f"{CHECK_MODULE}.run_check returned {type(result).__name__}, not diagnostics")
-    return [d for d in items if isinstance(d, Diagnostic)]
-
-
 def run_check(root: Path) -> list[Diagnostic]:
-    """Call ``chartforge.check.run_check(root)``; a missing check stage is an error, not a pass."""
-    try:
-        module = importlib.import_module(CHECK_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != CHECK_MODULE:
-            raise
-        raise UsageError(
-            f"the check stage ({CHECK_MODULE}.run_check) is not available in this installation",
-            hint="release with --skip-check only if the charts were checked another way",
-        ) from exc
-    return _diagnostics(module.run_check(root))
+    """The whole check matrix (lint × validate × policy) over the built catalog."""
+    return list(check.run_check(root).diagnostics)
 
 
 def release(

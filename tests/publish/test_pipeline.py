@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.errors import UsageError, UserError
+from chartforge.errors import UserError
 from chartforge.pipeline import release
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.oci import OciClient
@@ -76,17 +76,3 @@ def test_check_errors_stop_the_release_before_packaging(
         release(base_project, target, select_helm(target), retry=FAST)
     assert not (base_project / "dist").exists()
     assert OciClient(target).tags(target.repository("alpha")) == []
-
-
-def test_a_missing_check_stage_is_an_error_not_a_pass(
-    base_project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from chartforge import pipeline
-    from chartforge.publish.target import RegistryTarget
-
-    monkeypatch.setattr(pipeline, "CHECK_MODULE", "chartforge.no_such_check_stage")
-    target = RegistryTarget.parse("oci://127.0.0.1:9/none", plain_http=True)
-    with pytest.raises(UsageError, match="check stage") as info:
-        release(base_project, target, select_helm(target), check=True)
-    assert "--skip-check" in info.value.render()
-    assert not (base_project / "dist").exists(), "nothing was packaged"
