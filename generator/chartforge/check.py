@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from chartforge import helm as helmcmd
 from chartforge.build import build
@@ -32,14 +32,13 @@ from chartforge.lint import LintTarget, lint_chart
 from chartforge.report import Checked
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
-from chartforge.validate.api import validate_resources
+from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import EngineName
 from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = ("lint", "validate", "policy")
 _SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,7 @@ class Rendering:
     environment: str
     versions: tuple[str, ...]  # the Kubernetes versions that produced exactly this text
     text: str
+    resources: tuple[vmanifests.Resource, ...]  # parsed once, shared by validate and policy
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,6 @@ class CheckResult:
     @property
     def failed(self) -> bool:
         return has_errors(self.diagnostics)
-
-
-def _parallel(tasks: Sequence[Callable[[], T]], jobs: int) -> list[T]:
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda task: task(), tasks))
 
 
 def chart_of(catalog: Catalog, source: str) -> str:
@@ -118,7 +113,10 @@ def _collect_renders(futures: Sequence[Future[RenderOutcome]]) -> tuple[list[Ren
     for env, version, out in results:
         if isinstance(out, str):
             grouped.setdefault((env, out), []).append(version)
-    renderings = [Rendering(env, tuple(vs), text) for (env, text), vs in grouped.items()]
+    renderings = [
+        Rendering(env, tuple(vs), text, tuple(vmanifests.parse_manifest_text(text, f"<helm template {env}>")))
+        for (env, text), vs in grouped.items()
+    ]
     return renderings, failures
 
 
@@ -143,26 +141,16 @@ def _collect_lint(futures: Sequence[Future[list[Diagnostic]]]) -> list[Diagnosti
 
 
 def _validate(
-    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName, jobs: int
+    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName
 ) -> tuple[list[Diagnostic], list[Checked], int]:
-    crd_dir = catalog.sources / "crds"
-
-    def one(r: Rendering) -> tuple[list[Diagnostic], list[Checked], int]:
-        resources = vmanifests.parse_manifest_text(
-            r.text, f"<helm template {catalog.umbrella} {r.environment}>"
-        )
-        report = validate_resources(resources, r.versions, engine=engine, crd_dir=crd_dir)
-        diags = [
-            replace(d, chart=chart_of(catalog, d.path))
-            for d in report.to_diagnostics(environment=r.environment)
-        ]
-        checked = [
-            replace(c, chart=chart_of(catalog, c.path)) for c in report.checked(environment=r.environment)
-        ]
-        return diags, checked, len(resources)
-
-    out = _parallel([lambda r=r: one(r) for r in renderings], jobs)  # type: ignore[misc]
-    return [d for o in out for d in o[0]], [c for o in out for c in o[1]], max((o[2] for o in out), default=0)
+    """Every rendering against its versions: one engine run per Kubernetes version for the whole matrix."""
+    jobs = [Job(r.resources, r.versions, environment=r.environment) for r in renderings]
+    reports = validate_jobs(jobs, engine=engine, crd_dir=catalog.sources / "crds")
+    diagnostics = [
+        replace(d, chart=chart_of(catalog, d.path)) for rep in reports for d in rep.to_diagnostics()
+    ]
+    checked = [replace(c, chart=chart_of(catalog, c.path)) for rep in reports for c in rep.checked()]
+    return diagnostics, checked, max((len(r.resources) for r in renderings), default=0)
 
 
 def _policy(
@@ -250,7 +238,7 @@ def run_check(
             renderings, failures = _collect_renders(render_futures)
             diagnostics += failures
             if "validate" in stages:
-                found, cases, resources = _validate(catalog, renderings, engine, jobs)
+                found, cases, resources = _validate(catalog, renderings, engine)
                 diagnostics += found
                 checked += cases
                 engine_used = _engine_name(engine)
