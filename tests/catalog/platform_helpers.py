@@ -1,0 +1,90 @@
+"""Helpers of the security-baseline, observability and umbrella tests: render with overrides,
+validate strictly, walk pod templates, compare Kubernetes quantities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import yaml
+from tests.catalog.conftest import ROOT, catalog
+
+from chartforge import tools
+from chartforge.helm import assemble, chart_values, template, write_values
+from chartforge.validate import validate_manifest_text
+
+#: Workload kinds with a pod template, and where it is.
+POD_TEMPLATE_PATHS = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+
+
+def render_text(chart: str, env: str, *sets: str, release: str | None = None) -> str:
+    """``helm template`` of ``chart`` with ``env``'s values plus ``--set`` overrides.
+
+    An override prefixed ``json:`` goes through ``--set-json`` (``--set`` makes floats strings).
+    """
+    cat = catalog()
+    spec = cat.chart(chart)
+    extra = [arg for s in sets for arg in (("--set-json", s[5:]) if s.startswith("json:") else ("--set", s))]
+    with assemble(cat) as tmp:
+        values = write_values(tmp / "values.yaml", chart_values(cat, spec, env))
+        return template(
+            tools.find_helm(), tmp / chart, release=release or chart, values_files=[values],
+            namespace=chart, extra=extra,
+        )  # fmt: skip
+
+
+def render_with(chart: str, env: str, *sets: str, release: str | None = None) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(render_text(chart, env, *sets, release=release)) if d]
+
+
+def strict_errors(text: str) -> list[str]:
+    """Every schema error of the manifests in ``text`` on every supported Kubernetes version."""
+    report = validate_manifest_text(
+        text, catalog().kubernetes_versions, label="<helm template>", engine="builtin",
+        crd_dir=ROOT / "sources" / "crds",
+    )  # fmt: skip
+    return [
+        f"{r.resource.kind}/{r.resource.name} k8s {r.kubernetes_version}: {r.status} "
+        + "; ".join(f"{e.path} {e.message}" for e in r.errors)
+        for r in report.results
+        if not r.valid
+    ]
+
+
+def pod_templates(objects: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(owner, pod template) of every workload in ``objects``."""
+    for obj in objects:
+        path = POD_TEMPLATE_PATHS.get(obj["kind"])
+        if path is None:
+            continue
+        node: Any = obj
+        for key in path:
+            node = node[key]
+        yield obj, node
+
+
+def containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = pod["spec"]
+    return list(spec.get("containers", [])) + list(spec.get("initContainers", []))
+
+
+_QUANTITY = re.compile(r"^([0-9.]+)([a-zA-Z]*)$")
+_SUFFIX = {
+    "": 1, "m": Fraction(1, 1000), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
+}  # fmt: skip
+
+
+def quantity(value: Any) -> Fraction:
+    """A Kubernetes quantity ("500m", "2Gi", 4) as an exact number."""
+    match = _QUANTITY.match(str(value))
+    assert match and match.group(2) in _SUFFIX, f"not a quantity: {value!r}"
+    return Fraction(match.group(1)) * _SUFFIX[match.group(2)]

@@ -1,0 +1,310 @@
+"""security-baseline: the seed's security promises on the objects helm renders per environment.
+
+Restricted Pod Security labels, default-deny NetworkPolicies with explicit allows that really
+select the component charts' pods and open their ports, quotas that fit the production topology,
+the cert-manager CA chain named by global.tls.issuerName, optional Istio and External Secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.catalog.conftest import ENVIRONMENTS, catalog, find, rendered
+from tests.catalog.platform_helpers import (
+    containers,
+    pod_templates,
+    quantity,
+    render_text,
+    render_with,
+    strict_errors,
+)
+
+from chartforge.policy.selectors import selects
+
+pytestmark = pytest.mark.helm
+
+CHART = "security-baseline"
+#: Ports the issue names for each component (peer traffic between the component's own pods).
+PEER_PORTS = {
+    "postgresql-ha": {5432, 8008, 6432},
+    "redis-cluster": {6379, 16379},
+    "mongodb-sharded": {27017, 27018, 27019},
+}
+#: The component charts present in the catalog (the ones a policy must cover).
+COMPONENTS = [name for name in PEER_PORTS if name in {c.name for c in catalog().charts}]
+ALL_FEATURES = (
+    "namespace.create=true",
+    "certManager.enabled=true",
+    "istio.peerAuthentication.enabled=true",
+    "istio.authorizationPolicies.enabled=true",
+    "externalSecrets.enabled=true",
+    "networkPolicy.telemetry.elasticsearch.cidrs[0]=10.20.0.0/16",
+)
+
+
+def policy(objects: list[dict[str, Any]], component: str) -> dict[str, Any]:
+    found = [
+        o
+        for o in find(objects, "NetworkPolicy")
+        if o["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    ]
+    assert len(found) == 1, f"expected one NetworkPolicy for {component}"
+    return found[0]
+
+
+def ports(rule: dict[str, Any]) -> set[int]:
+    return {int(p["port"]) for p in rule.get("ports", [])}
+
+
+# --- Pod Security -------------------------------------------------------------------------------
+
+
+def test_namespace_is_optional(env: str) -> None:
+    assert not find(rendered(CHART, env), "Namespace")
+
+
+def test_namespace_enforces_restricted_with_version_labels() -> None:
+    (ns,) = find(render_with(CHART, "production", "namespace.create=true"), "Namespace")
+    labels = ns["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"].startswith("v1.")
+    assert ns["metadata"]["name"] == CHART  # the release namespace by default
+    assert ns["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+
+
+# --- NetworkPolicies ----------------------------------------------------------------------------
+
+
+def test_default_deny_ingress_and_egress_for_every_pod(env: str) -> None:
+    deny = policy(rendered(CHART, env), "default-deny")
+    assert deny["spec"]["podSelector"] == {}
+    assert set(deny["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+
+
+def test_dns_egress_to_kube_dns(env: str) -> None:
+    dns = policy(rendered(CHART, env), "allow-dns")
+    (rule,) = dns["spec"]["egress"]
+    (peer,) = rule["to"]
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+    assert peer["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+    assert {(p["protocol"], p["port"]) for p in rule["ports"]} == {("UDP", 53), ("TCP", 53)}
+
+
+@pytest.mark.parametrize("component", list(PEER_PORTS))
+def test_component_peer_ports_and_monitoring_scrape(env: str, component: str) -> None:
+    pol = policy(rendered(CHART, env), component)
+    selector = {"matchLabels": {"app.kubernetes.io/name": component}}
+    assert pol["spec"]["podSelector"] == selector
+    peer_in = pol["spec"]["ingress"][0]
+    assert peer_in["from"] == [{"podSelector": selector}]
+    assert ports(peer_in) == PEER_PORTS[component]
+    assert pol["spec"]["egress"] == [{"to": [{"podSelector": selector}], "ports": peer_in["ports"]}]
+    monitoring = [r for r in pol["spec"]["ingress"] if any("namespaceSelector" in p for p in r["from"])]
+    assert len(monitoring) == 1 and ports(monitoring[0])
+    assert monitoring[0]["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "monitoring"
+    }
+
+
+def test_monitoring_namespace_follows_global() -> None:
+    objects = render_with(CHART, "production", "global.monitoring.namespace=observability-system")
+    pol = policy(objects, "redis-cluster")
+    (monitoring,) = [r for r in pol["spec"]["ingress"] if any("namespaceSelector" in p for p in r["from"])]
+    assert monitoring["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "observability-system"
+    }
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_policies_select_the_component_pods_and_open_their_ports(component: str) -> None:
+    """Cross-chart contract: the baseline selects the pods the component chart renders, and every
+    port those pods listen on is allowed from somewhere (peers, clients or monitoring)."""
+    pol = policy(rendered(CHART, "production"), component)
+    allowed = set().union(*(ports(r) for r in pol["spec"]["ingress"]))
+    pods = list(pod_templates(rendered(component, "production")))
+    assert pods, f"{component} renders no workload"
+    for owner, pod in pods:
+        labels = pod["metadata"]["labels"]
+        assert selects(pol["spec"]["podSelector"], labels), f"{owner['metadata']['name']} not selected"
+        listening = {int(p["containerPort"]) for c in containers(pod) for p in c.get("ports", [])}
+        assert listening <= allowed, (
+            f"{owner['metadata']['name']} listens on {listening - allowed} (not allowed)"
+        )
+
+
+def test_database_clients_reach_client_ports(env: str) -> None:
+    objects = rendered(CHART, env)
+    clients = policy(objects, "database-clients")
+    assert clients["spec"]["podSelector"]["matchLabels"] == {"spotify-ai-agent/database-client": "true"}
+    reached = {
+        r["to"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]: ports(r)
+        for r in clients["spec"]["egress"]
+    }
+    assert reached == {"postgresql-ha": {5432, 6432}, "redis-cluster": {6379}, "mongodb-sharded": {27017}}
+
+
+def test_api_server_and_object_store_egress(env: str) -> None:
+    objects = rendered(CHART, env)
+    api = policy(objects, "kubernetes-api")
+    assert api["spec"]["podSelector"]["matchExpressions"][0]["values"] == ["postgresql-ha"]
+    assert ports(api["spec"]["egress"][0]) == {443, 6443}
+    store = policy(objects, "object-store")
+    assert set(store["spec"]["podSelector"]["matchExpressions"][0]["values"]) == {
+        "postgresql-ha",
+        "mongodb-sharded",
+    }
+    assert ports(store["spec"]["egress"][0]) == {443}
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_only_api_egress_workloads_mount_a_token(component: str) -> None:
+    """The component charts mount a ServiceAccount token only where the baseline opens the API."""
+    api_users = set(
+        policy(rendered(CHART, "production"), "kubernetes-api")["spec"]["podSelector"]["matchExpressions"][0][
+            "values"
+        ]
+    )
+    for owner, pod in pod_templates(rendered(component, "production")):
+        if pod["spec"].get("automountServiceAccountToken", True):
+            assert component in api_users, f"{owner['kind']}/{owner['metadata']['name']} mounts a token"
+
+
+def test_telemetry_reaches_collector_and_jaeger_namespace() -> None:
+    objects = rendered(CHART, "production")
+    export = policy(objects, "otlp-export")
+    assert export["spec"]["podSelector"] == {} and ports(export["spec"]["egress"][0]) == {4317, 4318}
+    collector = policy(objects, "otel-collector")
+    to_jaeger = collector["spec"]["egress"][0]["to"][0]
+    assert to_jaeger["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": f"{CHART}-tracing"
+    }
+    es = collector["spec"]["egress"][1]
+    assert es["to"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "elastic-system"}}}
+    ]
+
+
+# --- quotas ---------------------------------------------------------------------------------------
+
+
+def _limits(objects: list[dict[str, Any]], resource: str, kind: str = "limits") -> Any:
+    """Sum of a resource over every workload at its largest scale (HPA maxReplicas)."""
+    hpa_max = {
+        (h["spec"]["scaleTargetRef"]["kind"], h["spec"]["scaleTargetRef"]["name"]): h["spec"]["maxReplicas"]
+        for h in find(objects, "HorizontalPodAutoscaler")
+    }
+    total = quantity(0)
+    for owner, pod in pod_templates(objects):
+        replicas = hpa_max.get((owner["kind"], owner["metadata"]["name"]), owner["spec"].get("replicas", 1))
+        per_pod = sum(quantity(c["resources"][kind][resource]) for c in pod["spec"]["containers"])
+        total += replicas * per_pod
+    return total
+
+
+@pytest.mark.parametrize("resource", ["cpu", "memory"])
+def test_quota_fits_the_platform_at_full_scale(env: str, resource: str) -> None:
+    umbrella = rendered("spotify-ai-agent", env)
+    (quota,) = find(umbrella, "ResourceQuota")
+    hard = quota["spec"]["hard"]
+    for kind in ("limits", "requests"):
+        need = _limits(umbrella, resource, kind)
+        assert need <= quantity(hard[f"{kind}.{resource}"]), f"{env}: {kind}.{resource} {float(need)} > quota"
+
+
+def test_quota_grows_with_the_environment() -> None:
+    hard = {e: find(rendered(CHART, e), "ResourceQuota")[0]["spec"]["hard"] for e in ENVIRONMENTS}
+    for key in ("limits.cpu", "limits.memory", "requests.storage"):
+        sizes = [quantity(hard[e][key]) for e in ENVIRONMENTS]
+        assert sizes == sorted(sizes) and sizes[0] < sizes[-1], key
+    assert hard["production"]["services.nodeports"] == "0"
+
+
+def test_limit_range_admits_every_container_and_volume(env: str) -> None:
+    umbrella = rendered("spotify-ai-agent", env)
+    (lr,) = find(umbrella, "LimitRange")
+    container_limits = next(x for x in lr["spec"]["limits"] if x["type"] == "Container")
+    pvc_limits = next(x for x in lr["spec"]["limits"] if x["type"] == "PersistentVolumeClaim")
+    for owner, pod in pod_templates(umbrella):
+        for c in containers(pod):
+            for res in ("cpu", "memory"):
+                assert quantity(c["resources"]["limits"][res]) <= quantity(container_limits["max"][res])
+                assert quantity(c["resources"]["requests"][res]) >= quantity(container_limits["min"][res])
+        for claim in owner["spec"].get("volumeClaimTemplates", []):
+            size = quantity(claim["spec"]["resources"]["requests"]["storage"])
+            assert quantity(pvc_limits["min"]["storage"]) <= size <= quantity(pvc_limits["max"]["storage"])
+
+
+# --- cert-manager -------------------------------------------------------------------------------
+
+
+def test_ca_chain_named_by_global_issuer() -> None:
+    objects = rendered(CHART, "production")
+    issuers = {i["metadata"]["name"]: i for i in find(objects, "Issuer")}
+    (ca_cert,) = find(objects, "Certificate")
+    ca_issuer = issuers["spotify-ai-agent-ca"]
+    bootstrap = issuers[ca_cert["spec"]["issuerRef"]["name"]]
+    assert bootstrap["spec"] == {"selfSigned": {}}
+    assert ca_cert["spec"]["isCA"] is True
+    assert ca_cert["spec"]["privateKey"]["rotationPolicy"] == "Always"
+    assert ca_issuer["spec"]["ca"]["secretName"] == ca_cert["spec"]["secretName"]
+
+
+def test_cert_manager_off_outside_production_tls() -> None:
+    assert not find(rendered(CHART, "development"), "Issuer")
+
+
+def test_cluster_issuer_keeps_the_ca_in_cert_manager_namespace() -> None:
+    objects = render_with(CHART, "production", "global.tls.issuerKind=ClusterIssuer")
+    assert not find(objects, "Issuer")
+    assert {i["metadata"]["name"] for i in find(objects, "ClusterIssuer")} >= {"spotify-ai-agent-ca"}
+    (ca_cert,) = find(objects, "Certificate")
+    assert ca_cert["metadata"]["namespace"] == "cert-manager"
+    assert ca_cert["spec"]["issuerRef"]["kind"] == "ClusterIssuer"
+
+
+# --- Istio, External Secrets ----------------------------------------------------------------------
+
+
+def test_istio_and_external_secrets_off_by_default(env: str) -> None:
+    kinds = {o["kind"] for o in rendered(CHART, env)}
+    assert not kinds & {"PeerAuthentication", "AuthorizationPolicy", "SecretStore", "ExternalSecret"}
+
+
+def test_istio_strict_mtls_and_deny_by_default() -> None:
+    objects = render_with(CHART, "production", *ALL_FEATURES)
+    peer = find(objects, "PeerAuthentication")
+    namespace_wide = [p for p in peer if "selector" not in p["spec"]]
+    assert [p["spec"]["mtls"]["mode"] for p in namespace_wide] == ["STRICT"]
+    for p in peer:
+        assert p["spec"]["mtls"]["mode"] == "STRICT"
+        assert all(m == {"mode": "PERMISSIVE"} for m in p["spec"].get("portLevelMtls", {}).values())
+    authz = {
+        a["metadata"]["labels"]["app.kubernetes.io/component"]: a
+        for a in find(objects, "AuthorizationPolicy")
+    }
+    assert authz["deny-all"]["spec"] == {}
+    assert authz["allow-namespace"]["spec"]["rules"][0]["from"][0]["source"]["namespaces"] == [CHART]
+
+
+def test_external_secrets_rotate_with_refresh_interval() -> None:
+    objects = render_with(CHART, "production", *ALL_FEATURES, "externalSecrets.refreshInterval=15m")
+    (store,) = find(objects, "SecretStore")
+    externals = find(objects, "ExternalSecret")
+    assert len(externals) == 3
+    for es in externals:
+        assert es["spec"]["refreshInterval"] == "15m"
+        assert es["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": store["metadata"]["name"]}
+        assert es["spec"]["target"]["name"] == es["metadata"]["name"]
+        assert es["spec"]["data"]
+
+
+# --- strict validation --------------------------------------------------------------------------
+
+
+def test_every_feature_validates_strictly() -> None:
+    text = render_text(CHART, "production", *ALL_FEATURES)
+    assert len(find(render_with(CHART, "production", *ALL_FEATURES), "NetworkPolicy")) >= 8
+    assert strict_errors(text) == []
