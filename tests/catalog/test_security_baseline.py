@@ -293,7 +293,7 @@ def test_external_secrets_rotate_with_refresh_interval() -> None:
     objects = render_with(CHART, "production", *ALL_FEATURES, "externalSecrets.refreshInterval=15m")
     (store,) = find(objects, "SecretStore")
     externals = find(objects, "ExternalSecret")
-    assert len(externals) == 3
+    assert len(externals) == 4
     for es in externals:
         assert es["spec"]["refreshInterval"] == "15m"
         assert es["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": store["metadata"]["name"]}
