@@ -60,3 +60,31 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- define "redis-cluster.serviceAccountName" -}}
 {{- include "redis-cluster.componentName" . -}}
 {{- end -}}
+
+{{/* Headless Service of the nodes: stable pod DNS names <pod>.<headless>.<namespace>.svc.<domain>. */}}
+{{- define "redis-cluster.headlessName" -}}
+{{- printf "%s-headless" (include "redis-cluster.componentName" (dict "context" . "component" "node")) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Secret holding the password, and its key. */}}
+{{- define "redis-cluster.secretName" -}}
+{{- default (include "redis-cluster.componentName" (dict "context" . "component" "auth")) .Values.auth.existingSecret -}}
+{{- end -}}
+
+{{/* Secret holding tls.crt, tls.key and ca.crt. */}}
+{{- define "redis-cluster.tlsSecretName" -}}
+{{- default (include "redis-cluster.componentName" (dict "context" . "component" "tls")) .Values.tls.existingSecret -}}
+{{- end -}}
+
+{{/* Number of primaries; fails the render when the topology cannot form a cluster. */}}
+{{- define "redis-cluster.primaries" -}}
+{{- $nodes := int .Values.cluster.nodes -}}
+{{- $group := add1 (int .Values.cluster.replicas) -}}
+{{- if ne (mod $nodes $group) 0 -}}
+{{- fail (printf "cluster.nodes (%d) must be a multiple of 1 + cluster.replicas (%d)" $nodes $group) -}}
+{{- end -}}
+{{- if lt (div $nodes $group) 3 -}}
+{{- fail (printf "cluster.nodes (%d) / (1 + cluster.replicas (%d)) leaves %d primaries; Redis cluster needs at least 3" $nodes (int .Values.cluster.replicas) (div $nodes $group)) -}}
+{{- end -}}
+{{- div $nodes $group -}}
+{{- end -}}

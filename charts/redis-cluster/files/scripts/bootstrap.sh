@@ -1,0 +1,165 @@
+#!/bin/sh
+# Bootstrap Job (Helm post-install and post-upgrade hook). Idempotent: run it as often as you like.
+#  - No node belongs to a cluster yet (first install): redis-cli --cluster create.
+#  - Otherwise nodes that are not in the cluster yet (a scale-up, or a pod whose volume was lost)
+#    join as empty primaries; those beyond the wanted number of primaries then replicate the
+#    primary with the fewest replicas; entries of replaced nodes are forgotten; the cluster is
+#    fixed when `--cluster check` fails, then rebalanced (new primaries get hash slots).
+#  - Scaling down is not automatic: move the slots away and `--cluster del-node` first (README).
+# Environment: NODES, REPLICAS, STATEFULSET, HEADLESS_SERVICE, POD_NAMESPACE, CLUSTER_DOMAIN,
+#              REDIS_PORT, REBALANCE (true/false), WAIT_SECONDS, plus what common.sh reads.
+set -eu
+. "${SCRIPTS_DIR:-/opt/redis/scripts}/common.sh"
+
+PRIMARIES=$((NODES / (REPLICAS + 1)))
+DEADLINE=$(($(date +%s) + ${WAIT_SECONDS:-600}))
+
+log() { echo "bootstrap: $*"; }
+host() { echo "$STATEFULSET-$1.$HEADLESS_SERVICE.$POD_NAMESPACE.svc.$CLUSTER_DOMAIN"; }
+resolve() { getent hosts "$1" | awk '{ print $1; exit }'; }
+field() { cli -h "$1" -p "$REDIS_PORT" cluster info 2>/dev/null | tr -d '\r' | awk -F: -v k="$2" '$1 == k { print $2 }'; }
+nodes_of() { cli -h "$1" -p "$REDIS_PORT" cluster nodes 2>/dev/null | tr -d '\r'; }
+left() {
+  n=$((DEADLINE - $(date +%s)))
+  if [ "$n" -le 0 ]; then
+    echo "bootstrap: timed out: $1" >&2
+    exit 1
+  fi
+  echo "$n"
+}
+agreed() { cli_for 30 --cluster check "$1" >/dev/null 2>&1; }
+wait_agreed() {
+  until agreed "$1"; do
+    left "waiting until every node agrees on the configuration" >/dev/null
+    sleep 2
+  done
+}
+
+# 1. Every node answers (its DNS name resolves once the pod exists: the headless Service
+#    publishes addresses before the pods are ready).
+i=0
+while [ "$i" -lt "$NODES" ]; do
+  h="$(host "$i")"
+  until ip="$(resolve "$h")" && [ -n "$ip" ] && [ "$(cli -h "$ip" -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]; do
+    left "waiting for $h" >/dev/null
+    log "waiting for $h"
+    sleep 3
+  done
+  i=$((i + 1))
+done
+
+# 2. Which nodes already belong to the cluster?
+members=""
+fresh=""
+i=0
+while [ "$i" -lt "$NODES" ]; do
+  ip="$(resolve "$(host "$i")")"
+  known="$(field "$ip" cluster_known_nodes)"
+  slots="$(field "$ip" cluster_slots_assigned)"
+  if [ "${known:-1}" -gt 1 ] || [ "${slots:-0}" -gt 0 ]; then
+    members="$members $ip:$REDIS_PORT"
+  else
+    fresh="$fresh $ip:$REDIS_PORT"
+  fi
+  i=$((i + 1))
+done
+
+if [ -z "$members" ]; then
+  log "creating the cluster: $PRIMARIES primaries x $REPLICAS replicas"
+  # shellcheck disable=SC2086
+  cli_for "$(left "creating the cluster")" --cluster create $fresh --cluster-replicas "$REPLICAS" --cluster-yes
+else
+  # shellcheck disable=SC2086
+  set -- $members
+  entry="$1"
+  entry_ip="${entry%:*}"
+
+  # a. New nodes join as empty primaries.
+  for node in $fresh; do
+    log "adding $node"
+    cli_for "$(left "adding $node")" --cluster add-node "$node" "$entry"
+  done
+  [ -z "$fresh" ] || wait_agreed "$entry"
+
+  # b. Beyond the wanted number of primaries, new nodes replicate the primary (with slots, or
+  #    kept as a new primary) that has the fewest replicas.
+  keep=$((PRIMARIES - $(nodes_of "$entry_ip" | awk '$3 ~ /master/ && $3 !~ /fail/ && NF > 8' | wc -l)))
+  kept=""
+  for node in $fresh; do
+    node_ip="${node%:*}"
+    id="$(cli -h "$node_ip" -p "$REDIS_PORT" cluster myid | tr -d '\r')"
+    if [ "$keep" -gt 0 ]; then
+      kept="$kept $id"
+      keep=$((keep - 1))
+      log "$node ($id) stays a primary"
+      continue
+    fi
+    target="$(nodes_of "$entry_ip" | awk -v kept="$kept" '
+      BEGIN { split(kept, k, " "); for (i in k) want[k[i]] = 1 }
+      $3 ~ /slave/ && $3 !~ /fail/ { count[$4]++ }
+      $3 ~ /master/ && $3 !~ /fail/ && (NF > 8 || ($1 in want)) { primary[$1] = 1 }
+      END { best = ""; for (p in primary) if (best == "" || count[p] + 0 < count[best] + 0) best = p; print best }')"
+    log "$node ($id) replicates $target"
+    until cli -h "$node_ip" -p "$REDIS_PORT" cluster replicate "$target" 2>/dev/null | grep -q OK; do
+      left "making $node a replica of $target" >/dev/null
+      sleep 1
+    done
+    until nodes_of "$entry_ip" | awk -v id="$id" '$1 == id && $3 ~ /slave/ { ok = 1 } END { exit !ok }'; do
+      left "waiting for $node to show as a replica" >/dev/null
+      sleep 1
+    done
+  done
+
+  # c. Entries of nodes that failed and were replaced (same hostname, new node id, no slots).
+  nodes_of "$entry_ip" | awk '
+    { split($2, a, ","); name = a[2] }
+    $3 ~ /(^|,)fail(,|$)/ && NF <= 8 && name != "" { dead[name] = dead[name] " " $1; next }
+    name != "" { alive[name] = 1 }
+    END { for (n in dead) if (n in alive) print dead[n] }' | while read -r ids; do
+    for id in $ids; do
+      log "forgetting replaced node $id"
+      cli_for 60 --cluster call "$entry" cluster forget "$id" >/dev/null 2>&1 || true
+    done
+  done
+
+  # d. Repair, then spread the slots.
+  if ! agreed "$entry"; then
+    sleep 5
+    if ! agreed "$entry"; then
+      log "cluster check failed, running --cluster fix"
+      cli_for "$(left "fixing the cluster")" --cluster fix "$entry" --cluster-yes
+    fi
+  fi
+  if [ "$REBALANCE" = "true" ]; then
+    wait_agreed "$entry"
+    cli_for "$(left "rebalancing")" --cluster rebalance "$entry" --cluster-use-empty-masters --cluster-yes
+  fi
+fi
+
+# 3. The cluster serves every slot and the nodes agree (gossip needs a moment after changes).
+first="$(resolve "$(host 0)")"
+until [ "$(field "$first" cluster_state)" = "ok" ] && agreed "$first:$REDIS_PORT"; do
+  left "waiting for cluster_state:ok and a clean --cluster check" >/dev/null
+  sleep 2
+done
+cli_for 30 --cluster check "$first:$REDIS_PORT"
+
+# 4. The wanted topology, as node 0 sees it (replicas register a little after the slots are
+#    served). A node that is down only earns a warning: the cluster itself is fine.
+want_replicas=$((NODES - PRIMARIES))
+tries=0
+while :; do
+  view="$(nodes_of "$first")"
+  have_primaries="$(printf '%s\n' "$view" | awk '$3 ~ /master/ && $3 !~ /fail/ && NF > 8' | wc -l)"
+  have_replicas="$(printf '%s\n' "$view" | awk '$3 ~ /slave/ && $3 !~ /fail/' | wc -l)"
+  if [ "$have_primaries" -eq "$PRIMARIES" ] && [ "$have_replicas" -eq "$want_replicas" ]; then
+    log "cluster ok ($NODES nodes, $PRIMARIES primaries x $REPLICAS replicas)"
+    exit 0
+  fi
+  tries=$((tries + 1))
+  if [ "$tries" -ge 30 ]; then
+    log "WARNING: every slot is served but there are $have_primaries primaries with slots and $have_replicas replicas (wanted $PRIMARIES and $want_replicas)" >&2
+    exit 0
+  fi
+  sleep 2
+done

@@ -1,0 +1,234 @@
+"""The seed's promises for Redis, asserted on the redis-cluster chart rendered per environment.
+
+Production: 3 primaries x 1 replica = 6 nodes (the seed's node_count), AOF persistence, password
+auth, TLS everywhere, redis_exporter, automatic cluster creation, multi-zone spread; development
+is the smallest valid cluster (3 primaries, no replicas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+from tests.catalog.conftest import ROOT, catalog, find, rendered
+
+from chartforge import tools
+from chartforge.errors import ToolError
+from chartforge.helm import assemble, chart_values, template, write_values
+from chartforge.instantiate import render_template
+
+pytestmark = pytest.mark.helm
+
+CHART = "redis-cluster"
+TOPOLOGY = {"development": (3, 0), "staging": (6, 1), "production": (6, 1)}
+
+
+def render_with(env: str, *sets: str) -> list[dict[str, Any]]:
+    """The chart in ``env`` with extra ``--set`` values."""
+    cat = catalog()
+    spec = cat.chart(CHART)
+    with assemble(cat) as tmp:
+        values = write_values(tmp / "values.yaml", chart_values(cat, spec, env))
+        extra = [arg for s in sets for arg in ("--set", s)]
+        text = template(tools.find_helm(), tmp / CHART, release=CHART, values_files=[values], namespace=CHART,
+                        extra=extra)  # fmt: skip
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def statefulset(env: str) -> dict[str, Any]:
+    (sts,) = find(rendered(CHART, env), "StatefulSet")
+    return sts
+
+
+def config(env: str) -> dict[str, str]:
+    (cm,) = find(rendered(CHART, env), "ConfigMap", "-config")
+    return dict(cm["data"])
+
+
+def conf_lines(env: str) -> list[str]:
+    return [
+        ln.strip() for ln in config(env)["redis.conf"].splitlines() if ln.strip() and not ln.startswith("#")
+    ]
+
+
+def pod_specs(env: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for obj in rendered(CHART, env):
+        spec = obj.get("spec") or {}
+        if "template" in spec:
+            yield f"{obj['kind']}/{obj['metadata']['name']}", spec["template"]["spec"]
+
+
+def bootstrap_env(env: str) -> dict[str, str]:
+    (job,) = find(rendered(CHART, env), "Job", "bootstrap")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e.get("value", "") for e in container["env"]}
+
+
+def test_node_count_per_environment(env: str) -> None:
+    nodes, replicas = TOPOLOGY[env]
+    sts = statefulset(env)
+    assert sts["spec"]["replicas"] == nodes
+    job = bootstrap_env(env)
+    assert (job["NODES"], job["REPLICAS"]) == (str(nodes), str(replicas))
+    primaries = nodes // (replicas + 1)
+    assert primaries >= 3
+    assert (
+        sts["metadata"]["annotations"]["spotify-ai-agent/topology"]
+        == f"{primaries} primaries x {replicas} replicas"
+    )
+
+
+def test_production_is_three_primaries_times_one_replica() -> None:
+    assert statefulset("production")["spec"]["replicas"] == 6
+    assert bootstrap_env("production")["REPLICAS"] == "1"
+
+
+def test_aof_persistence_on_a_volume(env: str) -> None:
+    lines = conf_lines(env)
+    assert "appendonly yes" in lines
+    assert "appendfsync everysec" in lines
+    assert "cluster-enabled yes" in lines
+    sts = statefulset(env)
+    (claim,) = sts["spec"]["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "data"
+    (redis,) = [c for c in sts["spec"]["template"]["spec"]["containers"] if c["name"] == "redis"]
+    assert {"name": "data", "mountPath": "/data"} in redis["volumeMounts"]
+
+
+def test_tls_on_in_production_only(env: str) -> None:
+    lines = conf_lines(env)
+    certificates = find(rendered(CHART, env), "Certificate")
+    if env == "production":
+        assert "port 0" in lines and "tls-port 6379" in lines
+        assert "tls-cluster yes" in lines and "tls-replication yes" in lines
+        (cert,) = certificates
+        assert cert["spec"]["issuerRef"]["name"] == "spotify-ai-agent-ca"
+        assert "*.redis-cluster-node-headless.redis-cluster.svc.cluster.local" in cert["spec"]["dnsNames"]
+        assert bootstrap_env(env)["REDIS_TLS"] == "true"
+    else:
+        assert "port 6379" in lines and not any(ln.startswith("tls-") for ln in lines)
+        assert certificates == []
+
+
+def test_existing_tls_secret_replaces_the_certificate() -> None:
+    objects = render_with("production", "tls.existingSecret=my-redis-tls")
+    assert find(objects, "Certificate") == []
+    (sts,) = find(objects, "StatefulSet")
+    volumes = {v["name"]: v for v in sts["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["tls"]["secret"]["secretName"] == "my-redis-tls"
+
+
+def test_password_from_a_secret_never_in_config_or_env(env: str) -> None:
+    objects = rendered(CHART, env)
+    (secret,) = find(objects, "Secret", "-auth")
+    assert set(secret["data"]) == {"redis-password"}
+    assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert not any(ln.startswith(("requirepass", "masterauth")) for ln in conf_lines(env))
+    for where, spec in pod_specs(env):
+        for c in spec.get("initContainers", []) + spec["containers"]:
+            for var in c.get("env", []):
+                assert "secretKeyRef" not in var.get("valueFrom", {}), f"{where}/{c['name']}: {var}"
+    # The generation keeps a live value: the template looks the Secret up first.
+    source = (ROOT / "charts" / CHART / "templates" / "secret.yaml").read_text()
+    assert "lookup" in source and "randAlphaNum" in source
+
+
+def test_existing_password_secret_is_used_and_nothing_generated() -> None:
+    objects = render_with("production", "auth.existingSecret=app-redis", "auth.existingSecretPasswordKey=pw")
+    assert find(objects, "Secret") == []
+    (sts,) = find(objects, "StatefulSet")
+    volumes = {v["name"]: v for v in sts["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["password"]["secret"] == {
+        "secretName": "app-redis", "defaultMode": 0o440, "items": [{"key": "pw", "path": "password"}],
+    }  # fmt: skip
+
+
+def test_bootstrap_job_is_an_idempotent_helm_hook(env: str) -> None:
+    (job,) = find(rendered(CHART, env), "Job", "bootstrap")
+    annotations = job["metadata"]["annotations"]
+    assert annotations["helm.sh/hook"] == "post-install,post-upgrade"
+    assert job["spec"]["ttlSecondsAfterFinished"] > 0
+    script = config(env)["bootstrap.sh"]
+    assert "--cluster create $fresh --cluster-replicas" in script and "--cluster-yes" in script
+    assert "--cluster fix" in script and "--cluster rebalance" in script
+    # create only when no node belongs to a cluster yet
+    assert script.index('if [ -z "$members" ]') < script.index("--cluster create $fresh")
+
+
+def test_exporter_and_metrics_service(env: str) -> None:
+    objects = rendered(CHART, env)
+    services = find(objects, "Service", "-metrics")
+    containers = {c["name"] for c in statefulset(env)["spec"]["template"]["spec"]["containers"]}
+    if env == "development":
+        assert services == [] and "metrics" not in containers
+        return
+    (svc,) = services
+    assert svc["metadata"]["labels"]["app.kubernetes.io/component"] == "metrics"
+    assert [p["name"] for p in svc["spec"]["ports"]] == ["metrics"]
+    assert "metrics" in containers
+
+
+def test_headless_service_publishes_not_ready_addresses_and_the_bus(env: str) -> None:
+    (headless,) = find(rendered(CHART, env), "Service", "-headless")
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["publishNotReadyAddresses"] is True
+    assert {p["port"] for p in headless["spec"]["ports"]} == {6379, 16379}
+    assert statefulset(env)["spec"]["serviceName"] == headless["metadata"]["name"]
+
+
+def test_restricted_security_context_everywhere(env: str) -> None:
+    for where, spec in pod_specs(env):
+        pod = spec["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["runAsUser"] > 0 and pod["fsGroup"] > 0, where
+        assert pod["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert spec["automountServiceAccountToken"] is False, where
+        for c in spec.get("initContainers", []) + spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, (where, c["name"])
+            assert sc["capabilities"]["drop"] == ["ALL"], (where, c["name"])
+            assert sc["readOnlyRootFilesystem"] is True, (where, c["name"])
+            assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0, (where, c["name"])
+            assert c["resources"]["requests"] and c["resources"]["limits"], (where, c["name"])
+            image = c["image"]
+            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
+
+
+def test_probes_pdb_spread_and_checksum(env: str) -> None:
+    sts = statefulset(env)
+    template = sts["spec"]["template"]
+    for c in template["spec"]["containers"]:
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            assert probe in c, (c["name"], probe)
+    assert template["metadata"]["annotations"]["checksum/configmap"]
+    affinity = template["spec"]["affinity"]["podAntiAffinity"]
+    terms = affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or [
+        t["podAffinityTerm"] for t in affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+    ]
+    assert terms[0]["topologyKey"] == "kubernetes.io/hostname"
+    if env == "production":
+        assert "requiredDuringSchedulingIgnoredDuringExecution" in affinity
+    (spread,) = template["spec"]["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+    (pdb,) = find(rendered(CHART, env), "PodDisruptionBudget")
+    assert pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+    assert pdb["spec"]["selector"]["matchLabels"] == sts["spec"]["selector"]["matchLabels"]
+
+
+@pytest.mark.parametrize(("nodes", "replicas"), [(5, 1), (4, 1), (2, 0)])
+def test_invalid_topologies_are_refused(nodes: int, replicas: int) -> None:
+    with pytest.raises(ToolError) as err:
+        render_with("staging", f"cluster.nodes={nodes}", f"cluster.replicas={replicas}")
+    assert "cluster.nodes" in str(err.value) or "minimum" in str(err.value)
+
+
+def test_seed_node_count_is_the_total_node_count() -> None:
+    default = [d for d in yaml.safe_load_all(render_template(CHART, {}, root=ROOT)) if d]
+    (sts,) = find(default, "StatefulSet")
+    assert sts["spec"]["replicas"] == 6  # node_count defaults to 6
+    eight = [d for d in yaml.safe_load_all(render_template(CHART, {"node_count": 8}, root=ROOT)) if d]
+    (sts,) = find(eight, "StatefulSet")
+    assert sts["spec"]["replicas"] == 8
+    assert "4 primaries x 1 replicas" in sts["metadata"]["annotations"]["spotify-ai-agent/topology"]
