@@ -58,3 +58,22 @@ def run_cli(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None =
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst
+
+
+def apply_case(case: Path, root: Path) -> None:
+    """Overlay a bad-input case folder's files (all but ``expected.txt``) onto a project copy."""
+    for file in case.rglob("*"):
+        if file.is_file() and file.name != "expected.txt":
+            target = root / file.relative_to(case)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.read_bytes())
+
+
+def assert_one_error(result: subprocess.CompletedProcess[str], case: Path) -> None:
+    """Exit 1, one ``error:`` line, no traceback, every line of the case's ``expected.txt`` in it."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.count("\n") == 1, f"expected one message, got:\n{result.stderr}"
+    for expected in (case / "expected.txt").read_text().splitlines():
+        assert expected in result.stderr, f"{expected!r} not in {result.stderr!r}"

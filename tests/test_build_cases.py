@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chartforge.build import _existing
-from tests.conftest import CASES, copy_tree, run_cli
+from tests.conftest import CASES, apply_case, assert_one_error, copy_tree, run_cli
 
 BASE = CASES / "build" / "base"
 NEGATIVE = sorted(p for p in (CASES / "build" / "negative").iterdir() if p.is_dir())
@@ -29,18 +29,8 @@ def built_base(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("case", NEGATIVE, ids=[p.name for p in NEGATIVE])
 def test_negative_case(case: Path, built_base: Path) -> None:
     before = _existing(built_base)
-    for file in case.rglob("*"):
-        if file.is_file() and file.name != "expected.txt":
-            target = built_base / file.relative_to(case)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(file.read_bytes())
-    result = run_cli("-C", str(built_base), "build")
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ")
-    assert result.stderr.count("\n") == 1, f"expected one message, got:\n{result.stderr}"
-    for expected in (case / "expected.txt").read_text().splitlines():
-        assert expected in result.stderr, f"{expected!r} not in {result.stderr!r}"
+    apply_case(case, built_base)
+    assert_one_error(run_cli("-C", str(built_base), "build"), case)
     assert _existing(built_base) == before, "a failed build touched charts/ or values/"
     assert not list(built_base.glob(".chartforge-build-*")), "a failed build left its staging directory"
 
