@@ -7,6 +7,8 @@ the cert-manager CA chain named by global.tls.issuerName, optional Istio and Ext
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -190,18 +192,44 @@ def test_telemetry_reaches_collector_and_jaeger_namespace() -> None:
 # --- quotas ---------------------------------------------------------------------------------------
 
 
-def _limits(objects: list[dict[str, Any]], resource: str, kind: str = "limits") -> Any:
-    """Sum of a resource over every workload at its largest scale (HPA maxReplicas)."""
+def _operator_pods(objects: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(replicas, resources) of the pods the OpenTelemetry and Jaeger operators create from CRs."""
+    for col in find(objects, "OpenTelemetryCollector"):
+        if col["spec"]["mode"] == "deployment":  # the node log collector runs in its own namespace
+            yield col["spec"].get("replicas", 1), col["spec"]["resources"]
+    # Jaeger runs in its own namespace (<namespace>-tracing): outside this quota.
+
+
+def _need(objects: list[dict[str, Any]], resource: str, kind: str) -> Fraction:
+    """Sum of a resource over every pod of the namespace at its largest scale (HPA maxReplicas)."""
     hpa_max = {
         (h["spec"]["scaleTargetRef"]["kind"], h["spec"]["scaleTargetRef"]["name"]): h["spec"]["maxReplicas"]
         for h in find(objects, "HorizontalPodAutoscaler")
     }
-    total = quantity(0)
+    total = Fraction(0)
     for owner, pod in pod_templates(objects):
         replicas = hpa_max.get((owner["kind"], owner["metadata"]["name"]), owner["spec"].get("replicas", 1))
-        per_pod = sum(quantity(c["resources"][kind][resource]) for c in pod["spec"]["containers"])
-        total += replicas * per_pod
+        total += replicas * sum(quantity(c["resources"][kind][resource]) for c in pod["spec"]["containers"])
+    for replicas, resources in _operator_pods(objects):
+        total += replicas * quantity(resources[kind][resource])
     return total
+
+
+def _pods_and_claims(objects: list[dict[str, Any]]) -> tuple[int, int, Fraction]:
+    """Pods, PersistentVolumeClaims and requested storage of the namespace at its largest scale."""
+    hpa_max = {
+        h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
+        for h in find(objects, "HorizontalPodAutoscaler")
+    }
+    pods, claims, storage = 0, 0, Fraction(0)
+    for owner, _ in pod_templates(objects):
+        replicas = hpa_max.get(owner["metadata"]["name"], owner["spec"].get("replicas", 1))
+        pods += replicas
+        for claim in owner["spec"].get("volumeClaimTemplates", []):
+            claims += replicas
+            storage += replicas * quantity(claim["spec"]["resources"]["requests"]["storage"])
+    pods += sum(replicas for replicas, _ in _operator_pods(objects))
+    return pods, claims, storage
 
 
 @pytest.mark.parametrize("resource", ["cpu", "memory"])
@@ -210,8 +238,17 @@ def test_quota_fits_the_platform_at_full_scale(env: str, resource: str) -> None:
     (quota,) = find(umbrella, "ResourceQuota")
     hard = quota["spec"]["hard"]
     for kind in ("limits", "requests"):
-        need = _limits(umbrella, resource, kind)
+        need = _need(umbrella, resource, kind)
         assert need <= quantity(hard[f"{kind}.{resource}"]), f"{env}: {kind}.{resource} {float(need)} > quota"
+
+
+def test_quota_fits_pods_and_volumes(env: str) -> None:
+    umbrella = rendered("spotify-ai-agent", env)
+    (quota,) = find(umbrella, "ResourceQuota")
+    hard = quota["spec"]["hard"]
+    pods, claims, storage = _pods_and_claims(umbrella)
+    assert pods <= int(hard["pods"]) and claims <= int(hard["persistentvolumeclaims"])
+    assert storage <= quantity(hard["requests.storage"]), f"{env}: {float(storage) / 2**30} Gi of volumes"
 
 
 def test_quota_grows_with_the_environment() -> None:
@@ -293,7 +330,7 @@ def test_external_secrets_rotate_with_refresh_interval() -> None:
     objects = render_with(CHART, "production", *ALL_FEATURES, "externalSecrets.refreshInterval=15m")
     (store,) = find(objects, "SecretStore")
     externals = find(objects, "ExternalSecret")
-    assert len(externals) == 4
+    assert len(externals) == 5
     for es in externals:
         assert es["spec"]["refreshInterval"] == "15m"
         assert es["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": store["metadata"]["name"]}
