@@ -1,0 +1,230 @@
+// Bootstrap of the sharded cluster, run by mongosh (`mongosh --nodb --quiet --norc bootstrap.js`):
+// by the Helm post-install/post-upgrade hook Job, and (scope "configsvr") in the background by
+// the first config server so mongos can start before the hook runs. Idempotent — every step
+// checks first:
+//   1. each replica set (config servers, then every shard): replSetGetStatus; replSetInitiate
+//      only when it answers NotYetInitialized; members missing from the configuration (after a
+//      scale-up) are added one at a time; members no longer wanted are only reported;
+//   2. users (root, metrics, backup): cluster-wide on the config servers and shard-local on every
+//      shard; created when missing, updated when the password (from the Secret) or roles changed;
+//   3. shards: listShards through mongos; addShard for each replica set not listed yet.
+// Members are reached as the internal __system user with the keyfile (no localhost exception:
+// it is disabled); mongos with the root user.
+// Environment: TOPOLOGY_FILE, SECRETS_DIR, ROOT_USER, METRICS_USER, BACKUP_USER, MONGO_TLS,
+//              TLS_DIR, WAIT_SECONDS, BOOTSTRAP_SCOPE ("all" or "configsvr").
+/* global print, sleep, quit, Mongo */
+'use strict';
+
+const fs = require('fs');
+
+const env = process.env;
+const topology = JSON.parse(fs.readFileSync(env.TOPOLOGY_FILE, 'utf8'));
+const secret = (key) => fs.readFileSync(`${env.SECRETS_DIR}/${key}`, 'utf8').replace(/[\r\n]+$/, '');
+const keyfile = secret('mongodb-keyfile').replace(/\s+/g, '');
+const tlsOptions = env.MONGO_TLS === 'true' ? `&tls=true&tlsCAFile=${encodeURIComponent(`${env.TLS_DIR}/ca.crt`)}` : '';
+const deadline = Date.now() + Number(env.WAIT_SECONDS || 600) * 1000;
+const scope = env.BOOTSTRAP_SCOPE || 'all';
+
+const users = [
+  { user: env.ROOT_USER || 'root', key: 'mongodb-root-password', roles: [{ role: 'root', db: 'admin' }] },
+  {
+    user: env.METRICS_USER || 'metrics',
+    key: 'mongodb-metrics-password',
+    roles: [{ role: 'clusterMonitor', db: 'admin' }, { role: 'read', db: 'local' }],
+  },
+  {
+    user: env.BACKUP_USER || 'backup',
+    key: 'mongodb-backup-password',
+    roles: [{ role: 'backup', db: 'admin' }, { role: 'clusterMonitor', db: 'admin' }],
+  },
+];
+
+function log(message) {
+  print(`bootstrap: ${message}`);
+}
+
+function uri(hosts, user, password, authSource, extra) {
+  return `mongodb://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hosts}/` +
+    `?authSource=${authSource}&serverSelectionTimeoutMS=5000&connectTimeoutMS=5000${extra || ''}${tlsOptions}`;
+}
+
+const connections = {};
+function asSystem(host) {
+  if (!connections[host]) {
+    connections[host] = new Mongo(uri(host, '__system', keyfile, 'local', '&directConnection=true')).getDB('admin');
+  }
+  return connections[host];
+}
+
+// A command's reply; server errors (ok: 0) come back as { ok: 0, code, codeName, errmsg } instead
+// of being thrown, network errors are thrown.
+function run(db, command) {
+  try {
+    return db.runCommand(command);
+  } catch (e) {
+    if (e.code !== undefined || e.codeName !== undefined) {
+      return { ok: 0, code: e.code, codeName: e.codeName, errmsg: e.message };
+    }
+    throw e;
+  }
+}
+
+function retry(what, fn) {
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (Date.now() > deadline) {
+        throw new Error(`timed out ${what}: ${e.message}`);
+      }
+      log(`waiting: ${what}: ${e.message}`);
+      sleep(3000);
+    }
+  }
+}
+
+function primaryOf(rs) {
+  return retry(`${rs.name}: electing a primary`, () => {
+    const status = run(asSystem(rs.members[0]), { replSetGetStatus: 1 });
+    const primary = (status.members || []).find((m) => m.stateStr === 'PRIMARY');
+    if (!primary) {
+      throw new Error(status.errmsg || 'no primary yet');
+    }
+    return primary.name;
+  });
+}
+
+function ensureReplicaSet(rs) {
+  for (const host of rs.members) {
+    retry(`${rs.name}: ${host} answers`, () => {
+      const reply = run(asSystem(host), { ping: 1 });
+      if (reply.ok !== 1) {
+        throw new Error(reply.errmsg);
+      }
+    });
+  }
+  const status = run(asSystem(rs.members[0]), { replSetGetStatus: 1 });
+  if (status.ok !== 1) {
+    if (status.codeName !== 'NotYetInitialized') {
+      throw new Error(`${rs.name}: replSetGetStatus: ${status.errmsg}`);
+    }
+    const config = { _id: rs.name, members: rs.members.map((host, i) => ({ _id: i, host })) };
+    if (rs.configsvr) {
+      config.configsvr = true;
+    }
+    log(`${rs.name}: initiating with ${rs.members.join(', ')}`);
+    const reply = run(asSystem(rs.members[0]), { replSetInitiate: config });
+    if (reply.ok !== 1 && reply.codeName !== 'AlreadyInitialized') {
+      throw new Error(`${rs.name}: replSetInitiate: ${reply.errmsg}`);
+    }
+  }
+  let primary = primaryOf(rs);
+  // Members added by a scale-up: one voting member per reconfig (MongoDB's safe reconfig rule).
+  for (;;) {
+    const config = run(asSystem(primary), { replSetGetConfig: 1 }).config;
+    const known = config.members.map((m) => m.host);
+    const missing = rs.members.filter((host) => !known.includes(host));
+    const extra = known.filter((host) => !rs.members.includes(host));
+    if (extra.length) {
+      log(`${rs.name}: WARNING: members ${extra.join(', ')} are configured but no longer wanted; remove them with rs.remove() (see the README)`);
+    }
+    if (!missing.length) {
+      break;
+    }
+    const nextId = Math.max(...config.members.map((m) => m._id)) + 1;
+    config.members.push({ _id: nextId, host: missing[0] });
+    config.version += 1;
+    delete config.term;
+    log(`${rs.name}: adding member ${missing[0]}`);
+    const reply = run(asSystem(primary), { replSetReconfig: config });
+    if (reply.ok !== 1) {
+      throw new Error(`${rs.name}: replSetReconfig: ${reply.errmsg}`);
+    }
+    primary = primaryOf(rs);
+  }
+  log(`${rs.name}: ok, primary ${primary}`);
+  return primary;
+}
+
+function canLogIn(host, user, password) {
+  try {
+    const db = new Mongo(uri(host, user, password, 'admin', '&directConnection=true')).getDB('admin');
+    return run(db, { connectionStatus: 1 }).authInfo.authenticatedUsers.length > 0;
+  } catch (e) {
+    return false;
+  }
+}
+
+function roleNames(roles) {
+  return roles.map((r) => `${r.role}@${r.db}`).sort().join(',');
+}
+
+function ensureUsers(where, primary) {
+  const admin = asSystem(primary);
+  for (const u of users) {
+    const password = secret(u.key);
+    const info = run(admin, { usersInfo: u.user });
+    if (info.ok !== 1) {
+      throw new Error(`${where}: usersInfo ${u.user}: ${info.errmsg}`);
+    }
+    let reply = { ok: 1 };
+    if (!info.users.length) {
+      log(`${where}: creating user ${u.user}`);
+      reply = run(admin, { createUser: u.user, pwd: password, roles: u.roles });
+    } else if (!canLogIn(primary, u.user, password)) {
+      log(`${where}: updating the password of ${u.user}`);
+      reply = run(admin, { updateUser: u.user, pwd: password, roles: u.roles });
+    } else if (roleNames(info.users[0].roles) !== roleNames(u.roles)) {
+      log(`${where}: updating the roles of ${u.user}`);
+      reply = run(admin, { updateUser: u.user, roles: u.roles });
+    }
+    if (reply.ok !== 1) {
+      throw new Error(`${where}: user ${u.user}: ${reply.errmsg}`);
+    }
+  }
+}
+
+function ensureShards() {
+  const root = users[0];
+  const password = secret(root.key);
+  const admin = retry(`mongos ${topology.mongos} answers`, () => {
+    const db = new Mongo(uri(topology.mongos, root.user, password, 'admin')).getDB('admin');
+    const reply = run(db, { listShards: 1 });
+    if (reply.ok !== 1) {
+      throw new Error(reply.errmsg);
+    }
+    return db;
+  });
+  const listed = run(admin, { listShards: 1 }).shards.map((s) => s._id);
+  for (const shard of topology.shards) {
+    if (listed.includes(shard.name)) {
+      continue;
+    }
+    log(`adding shard ${shard.name}`);
+    const reply = run(admin, { addShard: `${shard.name}/${shard.members.join(',')}`, name: shard.name });
+    if (reply.ok !== 1) {
+      throw new Error(`addShard ${shard.name}: ${reply.errmsg}`);
+    }
+  }
+  const wanted = topology.shards.map((s) => s.name);
+  const unwanted = listed.filter((name) => !wanted.includes(name));
+  if (unwanted.length) {
+    log(`WARNING: shards ${unwanted.join(', ')} are in the cluster but no longer wanted; drain them with removeShard (see the README)`);
+  }
+  log(`shards: ${wanted.join(', ')}`);
+}
+
+try {
+  const configPrimary = ensureReplicaSet(topology.configsvr);
+  if (scope !== 'configsvr') {
+    ensureUsers(topology.configsvr.name, configPrimary);
+    for (const shard of topology.shards) {
+      ensureUsers(shard.name, ensureReplicaSet(shard));
+    }
+    ensureShards();
+    log('cluster ok');
+  }
+} catch (e) {
+  log(`FAILED: ${e.message}`);
+  quit(1);
+}
