@@ -13,6 +13,8 @@ out="$SPOOL_DIR/$stamp"
 mkdir -p "$out"
 
 helper() { BACKUP_ACTION="$1" mongosh --nodb --quiet --norc "$SCRIPTS_DIR/backup-prepare.js"; }
+# no mongosh telemetry (egress is denied; it would only add timeouts)
+mongosh --nodb --quiet --norc --eval 'disableTelemetry()' >/dev/null 2>&1 || true
 
 if [ "$STOP_BALANCER" = "true" ]; then
   helper stop

@@ -12,8 +12,14 @@
 // it is disabled); mongos with the root user.
 // Environment: TOPOLOGY_FILE, SECRETS_DIR, ROOT_USER, METRICS_USER, BACKUP_USER, MONGO_TLS,
 //              TLS_DIR, WAIT_SECONDS, BOOTSTRAP_SCOPE ("all" or "configsvr").
-/* global print, sleep, quit, Mongo */
+/* global print, sleep, quit, Mongo, disableTelemetry */
 'use strict';
+
+try {
+  disableTelemetry(); // no outbound telemetry: egress is denied, it would only add timeouts
+} catch (e) {
+  // already off (or forced off by a global mongosh.conf)
+}
 
 const fs = require('fs');
 

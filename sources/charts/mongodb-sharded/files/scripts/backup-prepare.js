@@ -5,8 +5,14 @@
 //   BACKUP_ACTION=stop      stops the balancer through mongos (waits for a running round) and
 //                           checks it is off; start restarts it (both as the root user).
 // Environment: TOPOLOGY_FILE, SECRETS_DIR, ROOT_USER, BACKUP_USER, MONGO_TLS, TLS_DIR, RUNTIME_DIR.
-/* global print, quit, Mongo */
+/* global print, quit, Mongo, disableTelemetry */
 'use strict';
+
+try {
+  disableTelemetry(); // no outbound telemetry: egress is denied, it would only add timeouts
+} catch (e) {
+  // already off (or forced off by a global mongosh.conf)
+}
 
 const fs = require('fs');
 

@@ -18,6 +18,10 @@ if [ -f "$TLS_DIR/tls.crt" ]; then
   chmod 0400 "$RUNTIME_DIR/server.pem"
 fi
 
+# mongosh (probes, bootstrap) keeps its settings in $HOME (an emptyDir): switch its telemetry off
+# once, so no probe waits on an outbound connection the NetworkPolicies drop.
+mongosh --nodb --quiet --norc --eval 'disableTelemetry()' >/dev/null 2>&1 || true
+
 "$@" &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null || true' TERM INT
