@@ -222,7 +222,9 @@ def test_backup_dump_restarts_the_balancer_even_when_a_dump_fails(env: Env) -> N
     # mongosh shim: the script is its last argument
     _shim(
         bin_dir / "mongosh",
-        '#!/bin/sh\ncase "$*" in *--eval*) exit 0 ;; esac\neval "script=\\${$#}"\nexec node "' + str(HARNESS) + '" "$STATE_FILE" "$script"\n',
+        '#!/bin/sh\ncase "$*" in *--eval*) exit 0 ;; esac\neval "script=\\${$#}"\nexec node "'
+        + str(HARNESS)
+        + '" "$STATE_FILE" "$script"\n',
     )
     _shim(bin_dir / "mongodump", '#!/bin/sh\n'
           'for a in "$@"; do case "$a" in --archive=*) out="${a#--archive=}";; --config=*) cfg="${a#--config=}";; esac; done\n'
