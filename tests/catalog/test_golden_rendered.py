@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from tests.catalog.conftest import ENVIRONMENTS, catalog, rendered
 from tests.conftest import require_tool
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from tests.catalog.conftest import ROOT, catalog
 from tests.conftest import require_tool, run_cli
 

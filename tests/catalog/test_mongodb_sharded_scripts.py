@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 from tests.catalog.conftest import find, rendered
+from tests.conftest import require_tool
 
 pytestmark = pytest.mark.helm
 
@@ -84,8 +84,7 @@ def _config_map() -> dict[str, str]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
-    if not shutil.which("node"):
-        pytest.skip("node is not installed")
+    require_tool("node")  # Debian's nodejs, installed by ci/install.sh
     data = _config_map()
     scripts = tmp_path / "scripts"
     scripts.mkdir()
@@ -266,8 +265,7 @@ done
 
 
 def test_backup_upload_copies_the_set_and_deletes_only_expired_sets(env: Env) -> None:
-    if not shutil.which("bash"):
-        pytest.skip("bash is not installed")
+    require_tool("bash")
     bin_dir = env.root / "bin"
     bin_dir.mkdir()
     _shim(bin_dir / "aws", AWS)

@@ -11,7 +11,6 @@ rescheduling does. Only the paths of redis.conf are rewritten (``/data`` → a n
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests.catalog.conftest import find, rendered
+from tests.conftest import require_tool
 
 NAMESPACE = "redis-cluster"
 STATEFULSET = "redis-cluster-node"
@@ -151,8 +151,8 @@ def _config_map() -> dict[str, str]:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    if not (shutil.which("redis-server") and shutil.which("redis-cli")):
-        pytest.skip("redis-server/redis-cli not installed (apt-get install redis-server)")
+    require_tool("redis-server")  # Debian's redis-server, installed by ci/install.sh
+    require_tool("redis-cli")
     data = _config_map()
     scripts = tmp_path / "scripts"
     scripts.mkdir()
