@@ -82,7 +82,9 @@ def shell_loop_script(root: Path, work: Path) -> Path:
 
 
 def bench_check_vs_loop(root: Path, repeat: int) -> None:
-    cli(root, "check", "--stage", "lint", "--stage", "validate", "--engine", "kubeconform")  # warm schema cache
+    cli(
+        root, "check", "--stage", "lint", "--stage", "validate", "--engine", "kubeconform"
+    )  # warm schema cache
     with tempfile.TemporaryDirectory() as tmp:
         script = shell_loop_script(root, Path(tmp))
         calls = sum(1 for line in script.read_text().splitlines() if line.startswith("/"))
@@ -104,8 +106,8 @@ def bench_noop(root: Path, repeat: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             clone = Path(tmp) / "p"
             shutil.copytree(root / "sources", clone / "sources")
-            full += timed(lambda: build(clone), 1)
-            noop += timed(lambda: build(clone), 1)
+            full += timed(lambda c=clone: build(c), 1)
+            noop += timed(lambda c=clone: build(c), 1)
     fm, nm = statistics.median(full), statistics.median(noop)
     print(f"\n## no-op rebuild vs full build ({root.name})")
     print(f"  full build   median {fm * 1000:8.1f} ms")
@@ -119,10 +121,14 @@ def bench_scaling(sizes: list[int], with_check: bool) -> None:
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             root = make_catalog(Path(tmp) / f"syn{size}", size)
-            b = min(timed(lambda: build(root), 1))
+            b = min(timed(lambda r=root: build(r), 1))
             shutil.rmtree(root / "charts")
-            b = min(b, *timed(lambda: build(root), 1))
-            c = min(timed(lambda: cli(root, "check", "--engine", "kubeconform"), 1)) if with_check else float("nan")
+            b = min(b, *timed(lambda r=root: build(r), 1))
+            c = (
+                min(timed(lambda r=root: cli(r, "check", "--engine", "kubeconform"), 1))
+                if with_check
+                else float("nan")
+            )
         base = base or (b / size, c / size)
         print(f"  {size:>6} {b:>9.2f} {b / size * 1000:>13.1f} {c:>9.2f} {c / size * 1000:>13.1f}"
               f"   (per-chart cost vs {sizes[0]} charts: build {b / size / base[0]:.2f}x, "
@@ -136,7 +142,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10, 50, 200])
     parser.add_argument("--no-check-scaling", action="store_true")
     args = parser.parse_args()
-    print(f"# chartforge pipeline benchmarks — {os.cpu_count()} CPUs, helm {[h.version for h in tools.find_helms()]}")
+    print(
+        f"# chartforge pipeline benchmarks — {os.cpu_count()} CPUs, helm {[h.version for h in tools.find_helms()]}"
+    )
     bench_check_vs_loop(args.root, args.repeat)
     bench_noop(args.root, args.repeat)
     bench_scaling(args.sizes, not args.no_check_scaling)

@@ -94,7 +94,9 @@ def make_catalog(dest: Path, charts: int) -> Path:
     (src / "environments").mkdir()
     for env in ("development", "production"):
         replicas = 1 if env == "development" else 3
-        body = f"global:\n  environment: {env}\n" + "".join(f"{n}:\n  replicaCount: {replicas}\n" for n in names)
+        body = f"global:\n  environment: {env}\n" + "".join(
+            f"{n}:\n  replicaCount: {replicas}\n" for n in names
+        )
         (src / "environments" / f"{env}.yaml").write_text(body)
     (src / "catalog.yaml").write_text(
         "platform: {name: synthetic, description: Synthetic benchmark catalog}\n"

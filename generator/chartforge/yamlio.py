@@ -63,7 +63,10 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[Line
         key = loader.construct_object(key_node, deep=True)
         if key in data:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
             )
         data[key] = loader.construct_object(value_node, deep=True)
         data.lc._keys[key] = (key_node.start_mark.line, key_node.start_mark.column)
