@@ -34,6 +34,21 @@ wait_agreed() {
     sleep 2
   done
 }
+# Every healthy node knows every node the entry knows: `--cluster check` only compares slots,
+# and a rebalance that reaches a node before gossip told it about a new primary fails with
+# "ERR Unknown node".
+all_known() {
+  ids="$(nodes_of "$1" | awk '{ print $1 }' | sort)"
+  for peer in $(nodes_of "$1" | awk '$3 !~ /fail/ { split($2, a, ":"); print a[1] }'); do
+    [ "$(nodes_of "$peer" | awk '{ print $1 }' | sort)" = "$ids" ] || return 1
+  done
+}
+wait_known() {
+  until all_known "$1"; do
+    left "waiting until every node knows every other node" >/dev/null
+    sleep 1
+  done
+}
 
 # 1. Every node answers (its DNS name resolves once the pod exists: the headless Service
 #    publishes addresses before the pods are ready).
@@ -132,6 +147,7 @@ else
   fi
   if [ "$REBALANCE" = "true" ]; then
     wait_agreed "$entry"
+    wait_known "$entry_ip"
     cli_for "$(left "rebalancing")" --cluster rebalance "$entry" --cluster-use-empty-masters --cluster-yes
   fi
 fi
