@@ -8,5 +8,8 @@ cd "$here"
 bash ci/install.sh
 export PATH="$here/.tools/bin:$PATH"
 export CHARTFORGE_REQUIRE_TOOLS=1
-python3 -m chartforge build --check
+python3 -m chartforge build --check   # generated charts/ and values/ match sources/
+python3 -m ruff check .
+python3 -m ruff format --check .
+python3 -m mypy
 exec python3 -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" "$@"
