@@ -44,3 +44,31 @@ def find(objects: list[dict[str, Any]], kind: str, name_part: str = "") -> list[
 @pytest.fixture(params=ENVIRONMENTS)
 def env(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+def pod_specs(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """``(Kind/name, pod spec)`` of every workload, CronJobs' job templates included."""
+    out = []
+    for obj in objects:
+        spec = obj.get("spec") or {}
+        if "jobTemplate" in spec:
+            spec = spec["jobTemplate"]["spec"]
+        if "template" in spec:
+            out.append((f"{obj['kind']}/{obj['metadata']['name']}", spec["template"]["spec"]))
+    return out
+
+
+def assert_restricted(where: str, spec: dict[str, Any]) -> None:
+    """Pod Security "restricted", non-root, read-only root, resources and pinned images in one pod spec."""
+    pod = spec["securityContext"]
+    assert pod["runAsNonRoot"] is True and pod["runAsUser"] > 0 and pod["fsGroup"] > 0, where
+    assert pod["seccompProfile"]["type"] == "RuntimeDefault", where
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        sc = c["securityContext"]
+        assert sc["allowPrivilegeEscalation"] is False, (where, c["name"])
+        assert sc["capabilities"]["drop"] == ["ALL"], (where, c["name"])
+        assert sc["readOnlyRootFilesystem"] is True, (where, c["name"])
+        assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0, (where, c["name"])
+        assert c["resources"]["requests"] and c["resources"]["limits"], (where, c["name"])
+        image = c["image"]
+        assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
-from tests.catalog.conftest import ROOT, catalog, find, rendered
+from tests.catalog.conftest import ROOT, assert_restricted, catalog, find, pod_specs, rendered
 
 from chartforge import tools
 from chartforge.errors import ToolError
@@ -46,15 +45,6 @@ def statefulsets(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def config(env: str) -> dict[str, str]:
     (cm,) = find(rendered(CHART, env), "ConfigMap", "-config")
     return dict(cm["data"])
-
-
-def pod_specs(objects: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for obj in objects:
-        spec = obj.get("spec") or {}
-        if "jobTemplate" in spec:
-            spec = spec["jobTemplate"]["spec"]
-        if "template" in spec:
-            yield f"{obj['kind']}/{obj['metadata']['name']}", spec["template"]["spec"]
 
 
 def container(spec: dict[str, Any], name: str) -> dict[str, Any]:
@@ -212,19 +202,8 @@ def test_exporters_and_metrics_service(env: str) -> None:
 
 def test_restricted_security_context_everywhere(env: str) -> None:
     for where, spec in pod_specs(rendered(CHART, env)):
-        pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True and pod["runAsUser"] > 0 and pod["fsGroup"] > 0, where
-        assert pod["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert_restricted(where, spec)
         assert spec["automountServiceAccountToken"] is False, where
-        for c in spec.get("initContainers", []) + spec["containers"]:
-            sc = c["securityContext"]
-            assert sc["allowPrivilegeEscalation"] is False, (where, c["name"])
-            assert sc["capabilities"]["drop"] == ["ALL"], (where, c["name"])
-            assert sc["readOnlyRootFilesystem"] is True, (where, c["name"])
-            assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0, (where, c["name"])
-            assert c["resources"]["requests"] and c["resources"]["limits"], (where, c["name"])
-            image = c["image"]
-            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
 
 
 def test_probes_pdbs_spread_and_checksums(env: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.catalog.conftest import ROOT, catalog, find, rendered
+from tests.catalog.conftest import ROOT, assert_restricted, catalog, find, rendered
 
 from chartforge import tools
 from chartforge.errors import ToolError
@@ -180,19 +180,8 @@ def test_headless_service_publishes_not_ready_addresses_and_the_bus(env: str) ->
 
 def test_restricted_security_context_everywhere(env: str) -> None:
     for where, spec in pod_specs(env):
-        pod = spec["securityContext"]
-        assert pod["runAsNonRoot"] is True and pod["runAsUser"] > 0 and pod["fsGroup"] > 0, where
-        assert pod["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert_restricted(where, spec)
         assert spec["automountServiceAccountToken"] is False, where
-        for c in spec.get("initContainers", []) + spec["containers"]:
-            sc = c["securityContext"]
-            assert sc["allowPrivilegeEscalation"] is False, (where, c["name"])
-            assert sc["capabilities"]["drop"] == ["ALL"], (where, c["name"])
-            assert sc["readOnlyRootFilesystem"] is True, (where, c["name"])
-            assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0, (where, c["name"])
-            assert c["resources"]["requests"] and c["resources"]["limits"], (where, c["name"])
-            image = c["image"]
-            assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
 
 
 def test_probes_pdb_spread_and_checksum(env: str) -> None:
