@@ -142,13 +142,13 @@ def line_at(root: Any, path: Sequence[str | int]) -> int | None:
 
 
 def plain(data: Any) -> Any:
-    """ruamel containers → plain dict/list (sorted-key independent, JSON friendly)."""
+    """Line-recording containers (and any Mapping/sequence) → plain dict/list, JSON friendly."""
     if isinstance(data, Mapping):
         return {str(k): plain(v) for k, v in data.items()}
     if isinstance(data, list | tuple):
         return [plain(v) for v in data]
     if isinstance(data, bool | int | float | str) or data is None:
-        # ruamel's ScalarFloat/ScalarInt/… subclass the builtins; normalise them
+        # subclasses of the builtins (e.g. from other YAML libraries) become the builtins
         for base in (bool, int, float, str):
             if isinstance(data, base):
                 return base(data)

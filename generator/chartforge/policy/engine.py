@@ -81,7 +81,7 @@ def run_policy(
     ``Resource`` records, or plain dicts whose optional top-level ``source`` key is the Helm
     template path. ``namespace`` is the release
     namespace of objects that do not set one (NetworkPolicy and PDB selection is per
-    namespace). ``values`` (ruamel-loaded values keep their line numbers, reported against
+    namespace). ``values`` (loaded with chartforge.yamlio, they keep their line numbers, reported against
     ``values_path``) are scanned for secret material. ``context`` is the rest of the release
     when ``objects`` are one sub-chart's share of an umbrella rendering: a NetworkPolicy or
     PodDisruptionBudget from another chart (security-baseline's default-deny) still covers

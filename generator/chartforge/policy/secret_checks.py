@@ -10,6 +10,7 @@ from chartforge.policy.codes import Finding
 from chartforge.policy.model import Manifest, PodTemplate, Version, as_list, as_map
 from chartforge.policy.pss_baseline import finding
 from chartforge.policy.secrets import Path, is_literal_secret, is_secret_key, scan_text, scan_tree
+from chartforge.yamlio import line_at
 
 
 def configmap_secrets(manifest: Manifest) -> Iterator[Finding]:
@@ -54,27 +55,9 @@ class ValuesFinding:
     message: str
 
 
-def _line_of(root: Any, path: Path) -> int | None:
-    """Line of the deepest key along ``path`` when ``root`` was loaded by ruamel (round-trip)."""
-    node, best = root, None
-    for part in path:
-        lc = getattr(node, "lc", None)
-        try:
-            if isinstance(node, Mapping) and part in node:
-                best = int(lc.key(part)[0]) + 1 if lc is not None else best
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                best = int(lc.item(part)[0]) + 1 if lc is not None else best
-            else:
-                break
-        except (AttributeError, KeyError, IndexError, TypeError):
-            pass
-        node = node[part]
-    return best
-
-
 def values_secrets(values: Mapping[str, Any]) -> Iterator[ValuesFinding]:
     for path, inner_line, label in scan_tree(values):
-        line = _line_of(values, path)
+        line = line_at(values, path)
         if line is not None and inner_line is not None:
             line += inner_line  # a block scalar starts on the line after its key
         where = f" (line {inner_line} of the text)" if inner_line is not None and line is None else ""
