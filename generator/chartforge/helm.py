@@ -26,12 +26,14 @@ from chartforge.yamlio import load_yaml, plain
 
 
 @contextlib.contextmanager
-def assemble(catalog: Catalog, charts_dir: Path | None = None) -> Iterator[Path]:
-    """A scratch directory with every chart of ``charts_dir``, sub-charts linked under the umbrella."""
+def assemble(
+    catalog: Catalog, charts_dir: Path | None = None, charts: Sequence[ChartSpec] | None = None
+) -> Iterator[Path]:
+    """A scratch directory with ``charts`` (default: all) of ``charts_dir``, sub-charts linked under parents."""
     source = charts_dir or catalog.root / "charts"
     tmp = Path(tempfile.mkdtemp(prefix="chartforge-assembled-"))
     try:
-        for chart in catalog.charts:
+        for chart in charts if charts is not None else catalog.charts:
             shutil.copytree(source / chart.name, tmp / chart.name, symlinks=True)
             if chart.dependencies:
                 (tmp / chart.name / "charts").mkdir(exist_ok=True)

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from chartforge import proc, tools
+from chartforge import tools
 from chartforge.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.chartfiles import chart_files
 from chartforge.envvalues import merge, validate_values
 from chartforge.errors import UserError
+from chartforge.helm import assemble, template, write_values
 from chartforge.render import PROCESS_ENV, SEED_DEFAULTS
 from chartforge.yamlio import did_you_mean, load_yaml, plain
 
@@ -102,22 +101,16 @@ def instantiate(
     chart = catalog.chart(name)
     values = instance_values(catalog, chart, variables)
     binary = tools.find_helm(helm)
+    needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
     with tempfile.TemporaryDirectory(prefix="chartforge-render-") as tmp:
-        base = Path(tmp)
-        needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
+        compiled = Path(tmp)  # compiled from sources/, not read from charts/ (which may be stale)
         for spec in needed:
             for rel, text in chart_files(catalog, spec).items():
-                target = base / spec.name / rel
+                target = compiled / spec.name / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
-        for dep in chart.dependencies:  # helm wants sub-charts under the umbrella's charts/
-            (base / chart.name / "charts").mkdir(exist_ok=True)
-            os.symlink(base / dep.name, base / chart.name / "charts" / dep.name)
-        values_file = base / "values.yaml"
-        values_file.write_text(yaml.safe_dump(values, sort_keys=True), encoding="utf-8")
         release = str(values.get("global", {}).get("clusterName") or chart.name)[:53]
-        cp = proc.run(
-            [binary.path, "template", release, str(base / chart.name), "-f", str(values_file)],
-            what=f"helm template {chart.name}",
-        )
-    return Instance(chart.name, values, cp.stdout)
+        with assemble(catalog, compiled, needed) as assembled:
+            values_file = write_values(assembled / "values.yaml", values)
+            manifests = template(binary, assembled / chart.name, release=release, values_files=[values_file])
+    return Instance(chart.name, values, manifests)
