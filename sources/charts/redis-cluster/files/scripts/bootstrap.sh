@@ -89,8 +89,11 @@ else
   entry="$1"
   entry_ip="${entry%:*}"
 
-  # a. New nodes join as empty primaries.
+  # a. New nodes join as empty primaries, one at a time: add-node refuses to run while the
+  #    nodes still disagree after the previous join (gossip needs a few heartbeats).
   for node in $fresh; do
+    wait_agreed "$entry"
+    wait_known "$entry_ip"
     log "adding $node"
     cli_for "$(left "adding $node")" --cluster add-node "$node" "$entry"
   done
