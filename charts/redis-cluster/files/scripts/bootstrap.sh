@@ -27,7 +27,12 @@ left() {
   fi
   echo "$n"
 }
-agreed() { cli_for 30 --cluster check "$1" >/dev/null 2>&1; }
+# `--cluster check` can exit 0 while printing "[ERR] Nodes don't agree about configuration!"
+# (a node that just joined has not learnt every slot yet): both must be clean.
+agreed() {
+  out="$(cli_for 30 --cluster check "$1" 2>&1)" || return 1
+  ! printf '%s\n' "$out" | grep -q '^\[ERR\]'
+}
 wait_agreed() {
   until agreed "$1"; do
     left "waiting until every node agrees on the configuration" >/dev/null
@@ -91,11 +96,18 @@ else
 
   # a. New nodes join as empty primaries, one at a time: add-node refuses to run while the
   #    nodes still disagree after the previous join (gossip needs a few heartbeats).
+  #    add-node checks the cluster before it sends MEET, and that check can still catch the
+  #    previous join in flight even after ours passed: retry until the node knows the cluster.
   for node in $fresh; do
     wait_agreed "$entry"
     wait_known "$entry_ip"
     log "adding $node"
-    cli_for "$(left "adding $node")" --cluster add-node "$node" "$entry"
+    until cli_for "$(left "adding $node")" --cluster add-node "$node" "$entry"; do
+      [ "$(field "${node%:*}" cluster_known_nodes)" -gt 1 ] 2>/dev/null && break
+      log "add-node $node refused while the cluster converges; retrying"
+      sleep 2
+      wait_agreed "$entry"
+    done
   done
   [ -z "$fresh" ] || wait_agreed "$entry"
 
