@@ -22,15 +22,30 @@ def catalog() -> Catalog:
     return load_catalog(ROOT)
 
 
-@functools.cache
-def rendered_text(chart: str, env: str) -> str:
-    """``helm template`` of one chart of the committed charts/ with its values for ``env``."""
+def render_text(chart: str, env: str, *sets: str, release: str | None = None) -> str:
+    """``helm template`` of ``chart`` (committed charts/) with ``env``'s values plus ``--set`` overrides.
+
+    An override prefixed ``json:`` goes through ``--set-json`` (``--set`` makes floats strings).
+    """
     cat = catalog()
     spec = cat.chart(chart)
-    helm = tools.find_helm()
+    extra = [arg for s in sets for arg in (("--set-json", s[5:]) if s.startswith("json:") else ("--set", s))]
     with assemble(cat) as tmp:
         values = write_values(tmp / "values.yaml", chart_values(cat, spec, env))
-        return template(helm, tmp / spec.name, release=spec.name, values_files=[values], namespace=spec.name)
+        return template(
+            tools.find_helm(), tmp / spec.name, release=release or spec.name, values_files=[values],
+            namespace=spec.name, extra=extra,
+        )  # fmt: skip
+
+
+def render_with(chart: str, env: str, *sets: str, release: str | None = None) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(render_text(chart, env, *sets, release=release)) if d]
+
+
+@functools.cache
+def rendered_text(chart: str, env: str) -> str:
+    """``helm template`` of one chart with its values for ``env`` (cached: tests only read it)."""
+    return render_text(chart, env)
 
 
 def rendered(chart: str, env: str) -> list[dict[str, Any]]:

@@ -8,11 +8,8 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-import yaml
 from tests.catalog.conftest import ROOT, catalog
 
-from chartforge import tools
-from chartforge.helm import assemble, chart_values, template, write_values
 from chartforge.validate import validate_manifest_text
 
 #: Workload kinds with a pod template, and where it is.
@@ -23,26 +20,6 @@ POD_TEMPLATE_PATHS = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
-
-
-def render_text(chart: str, env: str, *sets: str, release: str | None = None) -> str:
-    """``helm template`` of ``chart`` with ``env``'s values plus ``--set`` overrides.
-
-    An override prefixed ``json:`` goes through ``--set-json`` (``--set`` makes floats strings).
-    """
-    cat = catalog()
-    spec = cat.chart(chart)
-    extra = [arg for s in sets for arg in (("--set-json", s[5:]) if s.startswith("json:") else ("--set", s))]
-    with assemble(cat) as tmp:
-        values = write_values(tmp / "values.yaml", chart_values(cat, spec, env))
-        return template(
-            tools.find_helm(), tmp / chart, release=release or chart, values_files=[values],
-            namespace=chart, extra=extra,
-        )  # fmt: skip
-
-
-def render_with(chart: str, env: str, *sets: str, release: str | None = None) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(render_text(chart, env, *sets, release=release)) if d]
 
 
 def strict_errors(text: str) -> list[str]:

@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.catalog.conftest import ROOT, assert_restricted, catalog, find, pod_specs, rendered
+from tests.catalog.conftest import ROOT, assert_restricted, find, pod_specs, rendered
+from tests.catalog.conftest import render_with as render_chart
 
-from chartforge import tools
 from chartforge.errors import ToolError
-from chartforge.helm import assemble, chart_values, template, write_values
 from chartforge.instantiate import render_template
 
 pytestmark = pytest.mark.helm
@@ -28,14 +27,7 @@ TOPOLOGY = {"development": (1, 1, 1, 1), "staging": (3, 2, 3, 2), "production": 
 
 
 def render_with(env: str, *sets: str) -> list[dict[str, Any]]:
-    cat = catalog()
-    spec = cat.chart(CHART)
-    with assemble(cat) as tmp:
-        values = write_values(tmp / "values.yaml", chart_values(cat, spec, env))
-        extra = [arg for s in sets for arg in ("--set", s)]
-        text = template(tools.find_helm(), tmp / CHART, release=CHART, values_files=[values], namespace=CHART,
-                        extra=extra)  # fmt: skip
-    return [d for d in yaml.safe_load_all(text) if d]
+    return render_chart(CHART, env, *sets)
 
 
 def statefulsets(objects: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

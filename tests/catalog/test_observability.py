@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 import pytest
-from tests.catalog.conftest import ENVIRONMENTS, catalog, find, rendered
-from tests.catalog.platform_helpers import containers, pod_templates, render_text, render_with, strict_errors
+from tests.catalog.conftest import ENVIRONMENTS, catalog, find, render_text, render_with, rendered
+from tests.catalog.platform_helpers import containers, pod_templates, strict_errors
 
 from chartforge.policy.selectors import selects
 

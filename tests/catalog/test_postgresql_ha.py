@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.catalog.conftest import ROOT, catalog, find, rendered
+from tests.catalog.conftest import ROOT, find, rendered
+from tests.catalog.conftest import render_with as render_chart
 
-from chartforge import tools
 from chartforge.errors import ToolError
-from chartforge.helm import assemble, chart_values, template, write_values
 from chartforge.instantiate import render_template
 
 pytestmark = pytest.mark.helm
@@ -28,20 +27,7 @@ POD_KINDS = ("StatefulSet", "Deployment", "Job")
 
 def render_with(env: str, *sets: str, release: str = CHART) -> list[dict[str, Any]]:
     """The chart rendered with ``env``'s values plus ``--set`` overrides."""
-    cat = catalog()
-    spec = cat.chart(CHART)
-    extra = [arg for s in sets for arg in ("--set", s)]
-    with assemble(cat) as tmp:
-        values = write_values(tmp / "values.yaml", chart_values(cat, spec, env))
-        text = template(
-            tools.find_helm(),
-            tmp / CHART,
-            release=release,
-            values_files=[values],
-            namespace=CHART,
-            extra=extra,
-        )
-    return [d for d in yaml.safe_load_all(text) if d]
+    return render_chart(CHART, env, *sets, release=release)
 
 
 def one(objects: list[dict[str, Any]], kind: str, name_part: str) -> dict[str, Any]:

@@ -12,15 +12,8 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from tests.catalog.conftest import ENVIRONMENTS, catalog, find, rendered
-from tests.catalog.platform_helpers import (
-    containers,
-    pod_templates,
-    quantity,
-    render_text,
-    render_with,
-    strict_errors,
-)
+from tests.catalog.conftest import ENVIRONMENTS, catalog, find, render_text, render_with, rendered
+from tests.catalog.platform_helpers import containers, pod_templates, quantity, strict_errors
 
 from chartforge.policy.selectors import selects
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.catalog.conftest import ENVIRONMENTS, ROOT, catalog, find, rendered
-from tests.catalog.platform_helpers import pod_templates, render_with
+from tests.catalog.conftest import ENVIRONMENTS, ROOT, catalog, find, render_with, rendered
+from tests.catalog.platform_helpers import pod_templates
 from tests.conftest import require_tool
 
 from chartforge import proc, tools
