@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.build import build
+from chartforge.compile.build import build
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
 pytestmark = pytest.mark.helm

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from chartforge import render_template
+from chartforge.compile.render import environment, render_file
 from chartforge.errors import TemplateError, UserError
-from chartforge.render import environment, render_file
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
 BASE = CASES / "build" / "base"

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Literal
 
 from chartforge import helm as helmcmd
-from chartforge.build import build
-from chartforge.catalog import Catalog, load_catalog
+from chartforge.compile.build import build
+from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.diagnostics import Diagnostic, has_errors
 from chartforge.errors import ToolError, UsageError
 from chartforge.lint import LintTarget, lint_chart

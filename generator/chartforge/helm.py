@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from chartforge import proc
-from chartforge.catalog import Catalog, ChartSpec
-from chartforge.envvalues import merge
+from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.envvalues import merge
 from chartforge.tools import Helm
 from chartforge.yamlio import load_yaml, plain
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartforge import check
-from chartforge.build import BuildResult, build
+from chartforge.compile.build import BuildResult, build
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import UserError
 from chartforge.package import PackageResult, Signer, package_charts

@@ -12,7 +12,7 @@ from tests.catalog.platform_helpers import pod_templates
 from tests.conftest import require_tool
 
 from chartforge import proc, tools
-from chartforge.envvalues import validate_values
+from chartforge.compile.envvalues import validate_values
 from chartforge.helm import assemble, environment_data, lint, write_values
 from chartforge.yamlio import load_yaml
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from chartforge import proc
-from chartforge.catalog import load_catalog
+from chartforge.compile.catalog import load_catalog
 from chartforge.helm import assemble
 from chartforge.package import PackageResult, package_charts
 from chartforge.publish.diff import diff_charts

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from chartforge.build import build
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.compile.build import build
 from chartforge.errors import EXIT_FINDINGS
 
 

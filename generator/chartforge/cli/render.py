@@ -8,8 +8,8 @@ import typer
 import yaml
 
 from chartforge.cli._app import OutputFormat, app, emit_json, state
+from chartforge.compile.instantiate import instantiate
 from chartforge.errors import UsageError
-from chartforge.instantiate import instantiate
 
 
 def parse_sets(pairs: list[str]) -> dict[str, object]:

@@ -95,7 +95,7 @@ def credentials_from_stdin(text: str, environ: dict[str, str] | None = None) -> 
 
 def target_from_catalog(root: Path, *, plain_http: bool | None, ca_file: Path | None) -> RegistryTarget:
     """The ``registry:`` section of ``sources/catalog.yaml``; explicit options win over it."""
-    from chartforge.catalog import load_catalog
+    from chartforge.compile.catalog import load_catalog
 
     if not (root / "sources" / "catalog.yaml").is_file():
         raise UsageError(

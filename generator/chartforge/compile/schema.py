@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from chartforge.catalog import Catalog, ChartSpec
-from chartforge.params import Param
+from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.params import Param
 from chartforge.yamlio import scalar
 
 DRAFT07 = "http://json-schema.org/draft-07/schema#"

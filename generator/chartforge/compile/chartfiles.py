@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chartforge import schema
-from chartforge.catalog import Catalog, ChartSpec
-from chartforge.render import chart_context, environment, render_chart_files, render_file
+from chartforge.compile import schema
+from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.render import chart_context, environment, render_chart_files, render_file
 from chartforge.yamlio import dump
 
 HELMIGNORE = """\

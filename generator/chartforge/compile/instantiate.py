@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from chartforge import tools
-from chartforge.catalog import Catalog, ChartSpec, load_catalog
-from chartforge.chartfiles import chart_files
-from chartforge.envvalues import merge, validate_values
+from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
+from chartforge.compile.chartfiles import chart_files
+from chartforge.compile.envvalues import merge, validate_values
+from chartforge.compile.render import PROCESS_ENV, SEED_DEFAULTS
 from chartforge.errors import UserError
 from chartforge.helm import assemble, template, write_values
-from chartforge.render import PROCESS_ENV, SEED_DEFAULTS
 from chartforge.yamlio import did_you_mean, load_yaml, plain
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import jsonschema
 
-from chartforge import schema
-from chartforge.catalog import Catalog, ChartSpec
+from chartforge.compile import schema
+from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.errors import ValuesError
 from chartforge.yamlio import did_you_mean, line_at, load_yaml, plain
 

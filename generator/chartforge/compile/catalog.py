@@ -5,7 +5,7 @@ Layout::
     sources/catalog.yaml                    platform, charts, Kubernetes range, registry, environments
     sources/global.yaml                     parameter spec of ``global`` (shared by every chart)
     sources/charts/<name>/chart.yaml        version, appVersion, description, dependencies, variables
-    sources/charts/<name>/parameters.yaml   the parameter spec (see chartforge.params)
+    sources/charts/<name>/parameters.yaml   the parameter spec (see chartforge.compile.params)
     sources/charts/<name>/templates/*.j2    Jinja2 sources of the Helm templates
     sources/charts/<name>/docs.md.j2        extra README sections (optional)
     sources/macros/*.j2                     shared Jinja2 macros
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartforge.compile.params import Param, parse_params, root_group
 from chartforge.errors import SourceError
-from chartforge.params import Param, parse_params, root_group
 from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text, plain
 
 SEMVER = re.compile(
@@ -266,7 +266,7 @@ def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
         pfile = _rel(root, plain_path)
         return parse_params(load_yaml(plain_path, display=pfile), file=pfile)
     if jinja_path.exists():
-        from chartforge.render import environment, render_file  # render imports catalog types only
+        from chartforge.compile.render import environment, render_file  # render imports catalog types only
 
         sources = root / "sources"
         name = jinja_path.relative_to(sources).as_posix()
