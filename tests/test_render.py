@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from chartforge import render_template
-from chartforge.compile.render import environment, render_file
+from chartforge.compile.jinja import environment, render_file
 from chartforge.errors import TemplateError, UserError
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 

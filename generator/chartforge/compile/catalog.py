@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.params import Param, parse_params, root_group
 from chartforge.errors import SourceError
 from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text, plain
@@ -266,8 +267,6 @@ def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
         pfile = _rel(root, plain_path)
         return parse_params(load_yaml(plain_path, display=pfile), file=pfile)
     if jinja_path.exists():
-        from chartforge.compile.render import environment, render_file  # render imports catalog types only
-
         sources = root / "sources"
         name = jinja_path.relative_to(sources).as_posix()
         text = render_file(environment(sources), sources, name, {"chart_name": src.name})

@@ -6,7 +6,8 @@ from typing import Any
 
 from chartforge.compile import schema
 from chartforge.compile.catalog import Catalog, ChartSpec
-from chartforge.compile.render import chart_context, environment, render_chart_files, render_file
+from chartforge.compile.jinja import environment, render_file
+from chartforge.compile.render import chart_context, render_chart_files
 from chartforge.yamlio import dump
 
 HELMIGNORE = """\
