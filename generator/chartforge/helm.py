@@ -20,7 +20,7 @@ import yaml
 
 from chartforge import proc
 from chartforge.compile.catalog import Catalog, ChartSpec
-from chartforge.compile.envvalues import merge
+from chartforge.compile.envvalues import subchart_values
 from chartforge.tools import Helm
 from chartforge.yamlio import load_yaml, plain
 
@@ -51,12 +51,7 @@ def environment_data(catalog: Catalog, env: str) -> dict[str, Any]:
 
 def chart_values(catalog: Catalog, chart: ChartSpec, env: str) -> dict[str, Any]:
     """The values a chart gets in ``env``: the umbrella file itself, or its section + ``global``."""
-    data = environment_data(catalog, env)
-    if chart.is_umbrella:
-        return data
-    section = dict(data.get(chart.name) or {})
-    section.pop("enabled", None)
-    return dict(merge(section, {"global": data.get("global") or {}}))
+    return subchart_values(environment_data(catalog, env), chart.name, umbrella=chart.is_umbrella)
 
 
 def write_values(path: Path, values: Mapping[str, Any]) -> Path:

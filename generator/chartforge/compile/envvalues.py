@@ -33,6 +33,23 @@ def merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
+def subchart_values(values: Mapping[str, Any], chart: str, *, umbrella: bool = False) -> dict[str, Any]:
+    """The values chart ``chart`` receives from the umbrella's ``values``.
+
+    The umbrella gets them all; a sub-chart gets its own section plus ``global``, without
+    ``enabled`` (the umbrella's switch for the sub-chart, not one of its values).
+    """
+    if umbrella:
+        return dict(values)
+    section = values.get(chart)
+    own = (
+        {k: copy.deepcopy(v) for k, v in section.items() if k != "enabled"}
+        if isinstance(section, Mapping)
+        else {}
+    )
+    return dict(merge(own, {"global": values.get("global") or {}}))
+
+
 def umbrella_defaults(catalog: Catalog) -> dict[str, Any]:
     by_name = {c.name: c for c in catalog.charts}
     umbrella = by_name[catalog.umbrella]

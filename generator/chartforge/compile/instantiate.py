@@ -22,7 +22,7 @@ from typing import Any
 from chartforge import tools
 from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.compile.chartfiles import chart_files
-from chartforge.compile.envvalues import merge, validate_values
+from chartforge.compile.envvalues import merge, subchart_values, validate_values
 from chartforge.compile.render import PROCESS_ENV, SEED_DEFAULTS
 from chartforge.errors import UserError
 from chartforge.helm import assemble, template, write_values
@@ -77,11 +77,7 @@ def instance_values(catalog: Catalog, chart: ChartSpec, variables: Mapping[str, 
     base: dict[str, Any] = {}
     if env in catalog.environments:
         env_data = plain(load_yaml(catalog.env_file(env))) or {}
-        if chart.is_umbrella:
-            base = env_data
-        else:
-            base = merge(env_data.get(chart.name) or {}, {"global": env_data.get("global") or {}})
-            base.pop("enabled", None)
+        base = subchart_values(env_data, chart.name, umbrella=chart.is_umbrella)
     values: dict[str, Any] = merge(base, overlay)
     validate_values(catalog, chart, values, display=f"variables for {chart.name}")
     return values
