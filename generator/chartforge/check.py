@@ -26,14 +26,14 @@ from typing import Literal
 from chartforge import helm as helmcmd
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
-from chartforge.diagnostics import Diagnostic, has_errors
-from chartforge.errors import ToolError, UsageError
+from chartforge.diagnostics import Checked, Diagnostic, has_errors
+from chartforge.errors import ToolError, ToolNotFound, UsageError
 from chartforge.lint import LintTarget, lint_chart
-from chartforge.report import Checked
+from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
-from chartforge.validate.engine import EngineName
+from chartforge.validate.engine import EngineName, make_engine
 from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
@@ -94,9 +94,9 @@ def _submit_renders(
             text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
                                     kube_version=f"{version}.0", namespace=catalog.umbrella)  # fmt: skip
             return env, version, text
+        except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
+            raise
         except ToolError as exc:
-            if exc.__class__ is not ToolError:  # ToolNotFound and friends stop the run
-                raise
             return env, version, Diagnostic(
                 "error", "CF-RENDER-FAILED", exc.stderr.strip() or exc.message, stage="render",
                 chart=catalog.umbrella, environment=env, kubernetes_version=version,
@@ -156,8 +156,6 @@ def _validate(
 def _policy(
     catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool
 ) -> tuple[list[Diagnostic], list[Checked]]:
-    from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
-
     waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
     diagnostics: list[Diagnostic] = []
     checked: list[Checked] = []
@@ -253,6 +251,4 @@ def run_check(
 
 
 def _engine_name(engine: EngineName) -> str:
-    from chartforge.validate.engine import make_engine
-
     return make_engine(engine).name

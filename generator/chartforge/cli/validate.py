@@ -13,7 +13,9 @@ from pathlib import Path
 import typer
 
 from chartforge import report
+from chartforge.check import run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.check import finish
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
 from chartforge.validate import (
@@ -106,9 +108,6 @@ def validate_cmd(
     versions = _versions(kubernetes_version)
     paths = [*manifests, *(more or [])]
     if not paths:  # the built catalog: every chart × environment × version, as `chartforge check` does it
-        from chartforge.check import run_check
-        from chartforge.cli.check import finish
-
         result = run_check(state.root, stages=("validate",), kubernetes_versions=kubernetes_version and versions,
                            engine=engine.value)  # fmt: skip
         finish(result, output, junit, "chartforge validate")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
 from chartforge import tools
-from chartforge.errors import ToolNotFound
+from chartforge.errors import ToolNotFound, UsageError
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
 from chartforge.validate.manifests import Resource
@@ -54,5 +54,7 @@ def make_engine(name: EngineName = "auto", *, kubeconform: str | None = None) ->
     try:
         factory = ENGINES[name]
     except KeyError:
-        raise ValueError(f"unknown validation engine {name!r}; expected one of {ENGINE_NAMES}") from None
+        raise UsageError(
+            f"unknown validation engine {name!r}", hint=f"use one of {', '.join(ENGINE_NAMES)}"
+        ) from None
     return factory(kubeconform)

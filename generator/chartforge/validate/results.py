@@ -6,8 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chartforge.diagnostics import Diagnostic
-from chartforge.report import Checked
+from chartforge.diagnostics import Checked, Diagnostic
 from chartforge.validate.locate import FieldLocator
 from chartforge.validate.manifests import Resource
 from chartforge.validate.schemas import SchemaStore, version_key
