@@ -217,7 +217,11 @@ def run_check(
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
     jobs = jobs or os.cpu_count() or 2
-    helms = [find_helm(helm)] if helm else (find_helms() or [find_helm()])
+    helms = (
+        [find_helm(helm, root=catalog.root)]
+        if helm
+        else (find_helms(root=catalog.root) or [find_helm(root=catalog.root)])
+    )
     diagnostics = _drift(catalog)
     checked: list[Checked] = []
     resources = 0

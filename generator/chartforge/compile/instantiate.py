@@ -96,7 +96,7 @@ def instantiate(
     catalog = load_catalog(root)
     chart = catalog.chart(name)
     values = instance_values(catalog, chart, variables)
-    binary = tools.find_helm(helm)
+    binary = tools.find_helm(helm, root=catalog.root)
     needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
     with tempfile.TemporaryDirectory(prefix="chartforge-render-") as tmp:
         compiled = Path(tmp)  # compiled from sources/, not read from charts/ (which may be stale)
