@@ -42,6 +42,7 @@ CATALOG_KEYS = {
     "charts",
     "maintainers",
     "variables",
+    "variable_defaults",
 }
 CHART_KEYS = {
     "version", "appVersion", "description", "keywords", "home", "icon", "sources", "dependencies", "variables",
@@ -96,6 +97,7 @@ class Catalog:
     maintainers: tuple[tuple[str, str], ...] = ()
     global_params: tuple[Param, ...] = ()
     variables: tuple[tuple[str, str], ...] = field(default=())
+    variable_defaults: tuple[tuple[str, Any], ...] = field(default=())  # seed variable → default
 
     @property
     def sources(self) -> Path:
@@ -215,10 +217,16 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     ordered = _toposort(specs, root)
     maint = tuple((str(m.get("name", "")), str(m.get("email", ""))) for m in data.get("maintainers") or [])
     variables = tuple((str(k), str(v)) for k, v in (data.get("variables") or {}).items())
+    defaults = data.get("variable_defaults") or {}
+    if not isinstance(defaults, dict):
+        raise SourceError(
+            "variable_defaults must be a mapping", path=file, line=line_of(data, "variable_defaults")
+        )
     return Catalog(
         root=root, platform=str(platform.get("name", "")), description=str(platform.get("description", "")),
         charts=ordered, umbrella=umbrella, kubernetes_versions=versions, environments=envs, registry=registry,
         maintainers=maint, global_params=global_params, variables=variables,
+        variable_defaults=tuple((str(k), plain(v)) for k, v in defaults.items()),
     )  # fmt: skip
 
 

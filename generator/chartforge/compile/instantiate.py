@@ -23,10 +23,11 @@ from chartforge import tools
 from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import merge, subchart_values, validate_values
-from chartforge.compile.render import PROCESS_ENV, SEED_DEFAULTS
 from chartforge.errors import UserError
 from chartforge.helm import assemble, template, write_values
 from chartforge.yamlio import did_you_mean, load_yaml, plain
+
+PROCESS_ENV = ("CLUSTER_ID", "TENANT_ID", "ENVIRONMENT")  # the seed: read from the process environment
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,10 @@ def _set_path(values: dict[str, Any], dotted: str, value: Any) -> None:
 def resolve_variables(
     catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """Turn seed variables into a values overlay for ``chart`` (seed defaults applied)."""
+    """Turn seed variables into a values overlay for ``chart`` (the catalog's ``variable_defaults`` first)."""
     environ = os.environ if environ is None else environ
     mapping = {**dict(catalog.variables), **dict(chart.variables)}
-    given: dict[str, Any] = {k: v for k, v in SEED_DEFAULTS.items() if k in mapping}
+    given: dict[str, Any] = {k: v for k, v in catalog.variable_defaults if k in mapping}
     given.update({k: environ[k] for k in PROCESS_ENV if k in environ and k in mapping})
     if "ENVIRONMENT" in environ and "environment" in mapping:
         given["environment"] = environ["ENVIRONMENT"]
@@ -73,7 +74,9 @@ def resolve_variables(
 def instance_values(catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any]) -> dict[str, Any]:
     """Values for ``chart``: the selected environment's section, then the variables on top."""
     overlay = resolve_variables(catalog, chart, variables)
-    env = str(overlay.get("global", {}).get("environment") or SEED_DEFAULTS["environment"])
+    env = str(
+        overlay.get("global", {}).get("environment") or dict(catalog.variable_defaults).get("environment", "")
+    )
     base: dict[str, Any] = {}
     if env in catalog.environments:
         env_data = plain(load_yaml(catalog.env_file(env))) or {}

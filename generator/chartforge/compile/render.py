@@ -9,13 +9,6 @@ from chartforge.compile import generated
 from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.compile.jinja import environment, render_file
 
-SEED_DEFAULTS: dict[str, Any] = {
-    "cluster_name": "spotify-ai-agent-prod",
-    "node_count": 6,
-    "environment": "production",
-}
-PROCESS_ENV = ("CLUSTER_ID", "TENANT_ID", "ENVIRONMENT")
-
 
 @dataclass(frozen=True)
 class RenderedFile:
