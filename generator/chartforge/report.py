@@ -8,7 +8,6 @@ names it. Output is deterministic: same findings, same bytes.
 
 from __future__ import annotations
 
-import json
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -106,10 +105,6 @@ def to_json(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     """``{"diagnostics": [...], "summary": {...}}`` with diagnostics in table order."""
     ordered = [d for members in group_diagnostics(diagnostics).values() for d in members]
     return {"diagnostics": [d.to_dict() for d in ordered], "summary": summarize(diagnostics)}
-
-
-def render_json(diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps(to_json(diagnostics), indent=2, sort_keys=True) + "\n"
 
 
 def _suite_name(group: GroupKey) -> str:

@@ -9,7 +9,7 @@ from chartforge.validate import (
     CODE_SCHEMA,
     CODE_YAML,
     load_manifests,
-    validate_manifest_text,
+    parse_manifest_text,
     validate_resources,
 )
 from tests.validate.conftest import CRD_DIR
@@ -95,8 +95,8 @@ def test_report_records_and_diagnostics(tmp_path: Path, schema_cache: Path) -> N
 
 def test_helm_output_points_at_templates(schema_cache: Path) -> None:
     text = "---\n# Source: api/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1}\n"
-    report = validate_manifest_text(
-        text, ["1.34"], label="<helm template api production>", engine="builtin", crd_dir=CRD_DIR,
+    report = validate_resources(
+        parse_manifest_text(text, "<helm template api production>"), ["1.34"], engine="builtin", crd_dir=CRD_DIR,
         cache_root=schema_cache,
     )  # fmt: skip
     (diag,) = report.to_diagnostics()

@@ -315,8 +315,3 @@ def _toposort(specs: dict[str, ChartSpec], root: Path) -> tuple[ChartSpec, ...]:
     for name in specs:
         visit(name)
     return tuple(done.values())
-
-
-def plain_params_defaults(params: Param) -> dict[str, Any]:
-    value = params.default_value()
-    return dict(plain(value)) if isinstance(value, dict) else {}

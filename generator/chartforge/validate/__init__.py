@@ -10,7 +10,6 @@ from chartforge.validate.api import (
     Job,
     default_crd_dir,
     validate_jobs,
-    validate_manifest_text,
     validate_paths,
     validate_resources,
 )
@@ -47,7 +46,6 @@ __all__ = [
     "parse_manifest_text",
     "supported_versions",
     "validate_jobs",
-    "validate_manifest_text",
     "validate_paths",
     "validate_resources",
 ]

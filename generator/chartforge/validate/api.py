@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartforge.validate.engine import Engine, EngineName, make_engine
-from chartforge.validate.manifests import Resource, load_manifests, parse_manifest_text
+from chartforge.validate.manifests import Resource, load_manifests
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
 from chartforge.validate.schemas import SchemaStore, normalize_version, version_key
 
@@ -96,24 +96,6 @@ def validate_resources(
         kubeconform=kubeconform,
     )
     return report
-
-
-def validate_manifest_text(
-    text: str,
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS,
-    *,
-    label: str = "<stdin>",
-    engine: EngineName | Engine = "auto",
-    crd_dir: Path | None,
-    cache_root: Path | None = None,
-) -> ValidationReport:
-    """Validate a multi-document YAML string, e.g. ``helm template`` output.
-
-    ``label`` names the stream in results (use ``<helm template CHART ENV>``: labels in
-    angle brackets make diagnostics point at each object's ``# Source:`` template).
-    """
-    resources = parse_manifest_text(text, label)
-    return validate_resources(resources, versions, engine=engine, crd_dir=crd_dir, cache_root=cache_root)
 
 
 def validate_paths(

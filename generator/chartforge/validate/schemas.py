@@ -91,12 +91,6 @@ def default_cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "chartforge"
 
 
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """``apps/v1`` → (``apps``, ``v1``); ``v1`` → (``""``, ``v1``)."""
-    group, _, version = api_version.rpartition("/")
-    return group, version
-
-
 def core_schema_name(api_version: str, kind: str) -> str:
     """kubeconform's ``{{.ResourceKind}}{{.KindSuffix}}``: ``deployment-apps-v1``, ``service-v1``."""
     parts = api_version.split("/")
