@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from chartforge import helm as helmcmd
+from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.diagnostics import Checked, Diagnostic, has_errors
@@ -127,7 +128,7 @@ def _submit_lint(
     for chart in catalog.charts:
         for env in envs:
             values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
-                                          helmcmd.chart_values(catalog, chart, env))  # fmt: skip
+                                          chart_values(catalog, chart, env))  # fmt: skip
             targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
     futures = [pool.submit(lint_chart, h, t) for h in helms for t in targets]
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
@@ -226,7 +227,7 @@ def run_check(
     checked: list[Checked] = []
     resources = 0
     engine_used = ""
-    with helmcmd.assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
+    with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         # renders first: validation starts on them while the lint calls still run in the pool
         render_futures = (
             _submit_renders(pool, catalog, helms[-1], assembled, envs, versions)

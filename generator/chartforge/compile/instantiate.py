@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from chartforge import tools
+from chartforge.compile.assemble import assemble
 from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import merge, subchart_values, validate_values
 from chartforge.errors import UserError
-from chartforge.helm import assemble, template, write_values
+from chartforge.helm import template, write_values
 from chartforge.yamlio import did_you_mean, load_yaml, plain
 
 PROCESS_ENV = ("CLUSTER_ID", "TENANT_ID", "ENVIRONMENT")  # the seed: read from the process environment
