@@ -20,16 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chartforge.compile.jinja import environment, render_file
-from chartforge.compile.params import Param, parse_params, root_group
+from chartforge.compile.chartspec import ChartSpec, Dependency, check_keys, load_chart, rel, require, toposort
+from chartforge.compile.params import Param, parse_params
 from chartforge.errors import SourceError
-from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text, plain
+from chartforge.yamlio import did_you_mean, line_of, load_yaml, plain
 
-SEMVER = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
-)
+__all__ = ["Catalog", "ChartSpec", "Dependency", "Registry", "load_catalog"]
+
 CHART_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 K8S_MINOR = re.compile(r"^1\.(\d+)$")
 
@@ -44,11 +41,6 @@ CATALOG_KEYS = {
     "variables",
     "variable_defaults",
 }
-CHART_KEYS = {
-    "version", "appVersion", "description", "keywords", "home", "icon", "sources", "dependencies", "variables",
-    "aliases", "annotations", "type",
-}  # fmt: skip
-DEP_KEYS = {"name", "condition", "alias"}
 
 
 @dataclass(frozen=True)
@@ -56,32 +48,6 @@ class Registry:
     url: str = ""
     plain_http: bool = False
     ca_file: str = ""
-
-
-@dataclass(frozen=True)
-class Dependency:
-    name: str
-    version: str
-    condition: str
-
-
-@dataclass(frozen=True)
-class ChartSpec:
-    name: str
-    version: str
-    app_version: str
-    description: str
-    source_dir: Path
-    params: Param
-    dependencies: tuple[Dependency, ...] = ()
-    keywords: tuple[str, ...] = ()
-    home: str = ""
-    icon: str = ""
-    sources: tuple[str, ...] = ()
-    variables: tuple[tuple[str, str], ...] = ()
-    aliases: tuple[str, ...] = ()
-    annotations: tuple[tuple[str, str], ...] = ()
-    is_umbrella: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,35 +85,6 @@ class Catalog:
         return self.sources / "environments" / f"{env}.yaml"
 
 
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def _check_keys(data: Mapping[str, Any], allowed: set[str], file: str, where: str = "") -> None:
-    for key in data:
-        if key not in allowed:
-            raise SourceError(
-                f"unknown key '{key}'", path=file, line=line_of(data, key), key=where or None,
-                hint=did_you_mean(str(key), allowed),
-            )  # fmt: skip
-
-
-def _require(data: Mapping[str, Any], key: str, kind: type, file: str, what: str) -> Any:
-    if key not in data:
-        raise SourceError(f"missing required key '{key}' ({what})", path=file, line=line_of(data))
-    value = data[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise SourceError(
-            f"'{key}' must be a {kind.__name__}, got {type(value).__name__}",
-            path=file,
-            line=line_of(data, key),
-        )
-    return value
-
-
 def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
     if not isinstance(data, Mapping) or "min" not in data or "max" not in data:
         raise SourceError(
@@ -173,7 +110,7 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     """Load ``<root>/sources`` and check it; every error names file and line."""
     root = Path(root).resolve()
     path = root / "sources" / "catalog.yaml"
-    file = _rel(root, path)
+    file = rel(root, path)
     if not path.is_file():
         raise SourceError(
             "no catalog here", path=path, hint="run chartforge in a project root, or pass --root DIR"
@@ -181,11 +118,11 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     data = load_yaml(path, display=file)
     if not isinstance(data, Mapping):
         raise SourceError("catalog must be a mapping", path=file, line=1)
-    _check_keys(data, CATALOG_KEYS, file)
-    platform = _require(data, "platform", Mapping, file, "platform name and description")
-    names = _require(data, "charts", list, file, "the list of chart names")
-    umbrella = str(_require(data, "umbrella", str, file, "the umbrella chart's name"))
-    envs = tuple(str(e) for e in _require(data, "environments", list, file, "environment names"))
+    check_keys(data, CATALOG_KEYS, file)
+    platform = require(data, "platform", Mapping, file, "platform name and description")
+    names = require(data, "charts", list, file, "the list of chart names")
+    umbrella = str(require(data, "umbrella", str, file, "the umbrella chart's name"))
+    envs = tuple(str(e) for e in require(data, "environments", list, file, "environment names"))
     versions = _kube_versions(data.get("kubernetes"), file)
     reg = data.get("registry") or {}
     registry = Registry(
@@ -193,7 +130,7 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     )
     global_file = root / "sources" / "global.yaml"
     global_params = (
-        parse_params(load_yaml(global_file, display=_rel(root, global_file)), file=_rel(root, global_file),
+        parse_params(load_yaml(global_file, display=rel(root, global_file)), file=rel(root, global_file),
                      prefix="global")
         if global_file.exists() else ()
     )  # fmt: skip
@@ -207,14 +144,14 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         raise SourceError(
             f"umbrella '{umbrella}' is not in charts", path=file, line=line_of(data, "umbrella")
         )
-    specs = {n: _load_chart(root, n, n == umbrella) for n in names}
+    specs = {n: load_chart(root, n, n == umbrella) for n in names}
     for env in envs:
         if not (root / "sources" / "environments" / f"{env}.yaml").is_file():
             raise SourceError(
                 f"environment '{env}' has no file sources/environments/{env}.yaml",
                 path=file, line=line_of(data, "environments"),
             )  # fmt: skip
-    ordered = _toposort(specs, root)
+    ordered = toposort(specs, root)
     maint = tuple((str(m.get("name", "")), str(m.get("email", ""))) for m in data.get("maintainers") or [])
     variables = tuple((str(k), str(v)) for k, v in (data.get("variables") or {}).items())
     defaults = data.get("variable_defaults") or {}
@@ -228,90 +165,3 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         maintainers=maint, global_params=global_params, variables=variables,
         variable_defaults=tuple((str(k), plain(v)) for k, v in defaults.items()),
     )  # fmt: skip
-
-
-def _load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
-    src = root / "sources" / "charts" / name
-    meta_path = src / "chart.yaml"
-    file = _rel(root, meta_path)
-    if not meta_path.is_file():
-        raise SourceError(f"chart '{name}' has no {file}", path="sources/catalog.yaml")
-    meta = load_yaml(meta_path, display=file)
-    if not isinstance(meta, Mapping):
-        raise SourceError("chart.yaml must be a mapping", path=file, line=1)
-    _check_keys(meta, CHART_KEYS, file)
-    version = str(_require(meta, "version", str, file, "the chart's semver version"))
-    if not SEMVER.match(version):
-        raise SourceError(
-            f"version {version!r} is not a semantic version", path=file, line=line_of(meta, "version"),
-            hint="MAJOR.MINOR.PATCH, e.g. 1.4.0",
-        )  # fmt: skip
-    deps = []
-    for i, dep in enumerate(meta.get("dependencies") or []):
-        if not isinstance(dep, Mapping) or "name" not in dep:
-            raise SourceError("a dependency needs a 'name'", path=file, line=line_of(meta["dependencies"], i))
-        _check_keys(dep, DEP_KEYS, file, "dependencies")
-        dname = str(dep["name"])
-        deps.append(Dependency(dname, "", str(dep.get("condition", f"{dname}.enabled"))))
-    params = _load_params(root, src)
-    return ChartSpec(
-        name=name, version=version, app_version=str(meta.get("appVersion", version)),
-        description=str(_require(meta, "description", str, file, "one-line description")).strip(),
-        source_dir=src, params=root_group(name, str(meta.get("description", "")), params),
-        dependencies=tuple(deps), keywords=tuple(str(k) for k in meta.get("keywords") or []),
-        home=str(meta.get("home", "")), icon=str(meta.get("icon", "")),
-        sources=tuple(str(s) for s in meta.get("sources") or []),
-        variables=tuple((str(k), str(v)) for k, v in (meta.get("variables") or {}).items()),
-        aliases=tuple(str(a) for a in meta.get("aliases") or []),
-        annotations=tuple((str(k), str(v)) for k, v in (meta.get("annotations") or {}).items()),
-        is_umbrella=is_umbrella,
-    )  # fmt: skip
-
-
-def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
-    """``parameters.yaml``, or ``parameters.yaml.j2`` rendered first (to reuse shared param macros)."""
-    plain_path, jinja_path = src / "parameters.yaml", src / "parameters.yaml.j2"
-    if plain_path.exists():
-        pfile = _rel(root, plain_path)
-        return parse_params(load_yaml(plain_path, display=pfile), file=pfile)
-    if jinja_path.exists():
-        sources = root / "sources"
-        name = jinja_path.relative_to(sources).as_posix()
-        text = render_file(environment(sources), sources, name, {"chart_name": src.name})
-        pfile = f"{_rel(root, jinja_path)} (rendered)"
-        return parse_params(load_yaml_text(text, display=pfile), file=pfile)
-    return ()
-
-
-def _toposort(specs: dict[str, ChartSpec], root: Path) -> tuple[ChartSpec, ...]:
-    """Dependencies first; unknown dependencies and cycles are errors naming chart.yaml."""
-    for spec in specs.values():
-        for dep in spec.dependencies:
-            if dep.name not in specs:
-                raise SourceError(
-                    f"dependency on unknown chart '{dep.name}'", path=_rel(root, spec.source_dir / "chart.yaml"),
-                    key="dependencies", hint=did_you_mean(dep.name, specs),
-                )  # fmt: skip
-    done: dict[str, ChartSpec] = {}
-    visiting: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        if name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
-            raise SourceError(
-                f"dependency cycle: {cycle}", path=_rel(root, specs[name].source_dir / "chart.yaml"),
-                key="dependencies",
-            )  # fmt: skip
-        visiting.append(name)
-        spec = specs[name]
-        for dep in spec.dependencies:
-            visit(dep.name)
-        visiting.pop()
-        pinned = tuple(Dependency(d.name, specs[d.name].version, d.condition) for d in spec.dependencies)
-        done[name] = ChartSpec(**{**spec.__dict__, "dependencies": pinned})
-
-    for name in specs:
-        visit(name)
-    return tuple(done.values())
