@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from chartforge import codes
 from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
@@ -74,7 +75,7 @@ def chart_of(catalog: Catalog, source: str) -> str:
 def _drift(catalog: Catalog) -> list[Diagnostic]:
     result = build(catalog.root, check=True, catalog=catalog)
     return [
-        Diagnostic("error", "CF-BUILD-DRIFT", f"{c.kind} by `chartforge build`: generated files differ from sources/",
+        Diagnostic("error", codes.BUILD_DRIFT, f"{c.kind} by `chartforge build`: generated files differ from sources/",
                    stage="build", path=c.path)
         for c in result.changes
     ]  # fmt: skip
@@ -99,7 +100,7 @@ def _submit_renders(
             raise
         except ToolError as exc:
             return env, version, Diagnostic(
-                "error", "CF-RENDER-FAILED", exc.stderr.strip() or exc.message, stage="render",
+                "error", codes.RENDER_FAILED, exc.stderr.strip() or exc.message, stage="render",
                 chart=catalog.umbrella, environment=env, kubernetes_version=version,
                 path=f"values/{env}.yaml",
             )  # fmt: skip

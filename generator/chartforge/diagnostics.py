@@ -19,8 +19,8 @@ SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 class Diagnostic:
     """One finding.
 
-    ``code`` is a stable identifier (``CF-VAL-001``, ``PSS-RUN-AS-NON-ROOT``…) that
-    waivers refer to. The location fields are optional; set the ones that apply.
+    ``code`` is a stable identifier (``CF-VALIDATE-SCHEMA``, ``PSS-RUN-AS-NON-ROOT``…) that
+    waivers refer to, registered in ``chartforge.codes`` (docs/diagnostics.md). The location fields are optional; set the ones that apply.
     """
 
     severity: Severity
