@@ -30,6 +30,7 @@ from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.diagnostics import Checked, Diagnostic, has_errors
 from chartforge.errors import ToolError, ToolNotFound, UsageError
+from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
 from chartforge.tools import Helm, find_helm, find_helms
@@ -94,7 +95,7 @@ def _submit_renders(
     def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
         try:
             text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
-                                    kube_version=f"{version}.0", namespace=catalog.umbrella)  # fmt: skip
+                                    kube_version=KubeVersion.parse(version).full, namespace=catalog.umbrella)  # fmt: skip
             return env, version, text
         except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
             raise
@@ -214,7 +215,7 @@ def run_check(
     """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
-    versions = tuple(".".join(v.split(".")[:2]) for v in kubernetes_versions or catalog.kubernetes_versions)
+    versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
     for env in envs:
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))

@@ -16,14 +16,15 @@ from chartforge import report
 from chartforge.check import run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.check import finish
+from chartforge.compile.catalog import load_catalog
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
 from chartforge.validate import (
-    DEFAULT_KUBERNETES_VERSIONS,
     ValidationReport,
     default_crd_dir,
     make_engine,
     normalize_version,
+    supported_versions,
     validate_paths,
 )
 
@@ -35,9 +36,17 @@ class EngineChoice(StrEnum):
 
 
 def _versions(requested: list[str]) -> list[str]:
-    """Normalised versions; an unsupported one is a usage error (exit 2)."""
+    """Normalised versions (default: the catalog's range, else the newest supported one).
+
+    An unsupported version is a usage error (exit 2).
+    """
+    if not requested:
+        catalog = state.root / "sources" / "catalog.yaml"
+        requested = list(
+            load_catalog(state.root).kubernetes_versions if catalog.is_file() else supported_versions()[-1:]
+        )
     try:
-        return [normalize_version(v) for v in requested or DEFAULT_KUBERNETES_VERSIONS]
+        return [normalize_version(v) for v in requested]
     except UserError as exc:
         raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
 
@@ -62,7 +71,7 @@ def _render_text(reports: list[ValidationReport], diagnostics: list[Diagnostic])
     for rep in reports:
         c = rep.counts()
         where = " ".join(b for b in (rep.chart, rep.environment) if b)
-        versions = ", ".join(v.rsplit(".", 1)[0] for v in rep.kubernetes_versions)
+        versions = ", ".join(rep.kubernetes_versions)
         err(
             f"{where + ': ' if where else ''}{c['resources']} resource(s) × Kubernetes {versions}"
             f" ({rep.engine}): {c['valid']} valid, {c['invalid']} invalid"
@@ -84,7 +93,8 @@ def validate_cmd(
         [],
         "--kubernetes-version",
         "-k",
-        help=f"Kubernetes version to validate against; repeatable. Default: {', '.join(DEFAULT_KUBERNETES_VERSIONS)}.",
+        help="Kubernetes version to validate against; repeatable. Default: the catalog's range "
+        "(sources/catalog.yaml), else the newest one supported.",
     ),
     engine: EngineChoice = typer.Option(
         EngineChoice.auto, "--engine", help="kubeconform, builtin, or auto (kubeconform when installed)."

@@ -6,7 +6,6 @@ validate with kubeconform or the built-in engine (:mod:`.engine`), get a
 """
 
 from chartforge.validate.api import (
-    DEFAULT_KUBERNETES_VERSIONS,
     Job,
     default_crd_dir,
     validate_jobs,
@@ -29,7 +28,6 @@ __all__ = [
     "CODE_NO_SCHEMA",
     "CODE_SCHEMA",
     "CODE_YAML",
-    "DEFAULT_KUBERNETES_VERSIONS",
     "ENGINE_NAMES",
     "Engine",
     "EngineName",

@@ -11,9 +11,6 @@ from chartforge.validate.manifests import Resource, load_manifests
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
 from chartforge.validate.schemas import SchemaStore, normalize_version, version_key
 
-# The range the catalog supports; the standalone command checks all of it by default.
-DEFAULT_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37")
-
 
 def default_crd_dir(root: Path) -> Path:
     return root / "sources" / "crds"
@@ -24,7 +21,7 @@ class Job:
     """One batch to validate: e.g. the ``helm template`` output of one chart × environment."""
 
     resources: Sequence[Resource]
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS
+    versions: Sequence[str]
     chart: str = ""
     environment: str = ""
 
@@ -80,7 +77,7 @@ def validate_jobs(
 
 def validate_resources(
     resources: Sequence[Resource],
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS,
+    versions: Sequence[str],
     *,
     engine: EngineName | Engine = "auto",
     crd_dir: Path | None,
@@ -100,7 +97,7 @@ def validate_resources(
 
 def validate_paths(
     paths: Sequence[Path],
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS,
+    versions: Sequence[str],
     *,
     engine: EngineName | Engine = "auto",
     crd_dir: Path | None,
