@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from chartforge import codes
 from chartforge import helm as helmcmd
@@ -40,7 +40,7 @@ from chartforge.validate.engine import EngineName, make_engine
 from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
-ALL_STAGES: tuple[Stage, ...] = ("lint", "validate", "policy")
+ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
 _SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
 
 

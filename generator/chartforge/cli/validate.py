@@ -7,19 +7,21 @@ it, it validates the built catalog (charts × environments × versions) through
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import typer
 
 from chartforge import report
 from chartforge.check import run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
 from chartforge.cli.check import finish
 from chartforge.compile.catalog import load_catalog
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
 from chartforge.validate import (
+    ENGINE_NAMES,
+    EngineName,
     ValidationReport,
     default_crd_dir,
     make_engine,
@@ -27,12 +29,6 @@ from chartforge.validate import (
     supported_versions,
     validate_paths,
 )
-
-
-class EngineChoice(StrEnum):
-    auto = "auto"
-    kubeconform = "kubeconform"
-    builtin = "builtin"
 
 
 def _versions(requested: list[str]) -> list[str]:
@@ -96,8 +92,11 @@ def validate_cmd(
         help="Kubernetes version to validate against; repeatable. Default: the catalog's range "
         "(sources/catalog.yaml), else the newest one supported.",
     ),
-    engine: EngineChoice = typer.Option(
-        EngineChoice.auto, "--engine", help="kubeconform, builtin, or auto (kubeconform when installed)."
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        parser=one_of(ENGINE_NAMES),
+        help="kubeconform, builtin, or auto (kubeconform when installed).",
     ),
     crd_dir: Path | None = typer.Option(
         None, "--crd-dir", help="CRD schemas {group}/{kind}_{version}.json [default: <root>/sources/crds]"
@@ -119,10 +118,10 @@ def validate_cmd(
     paths = [*manifests, *(more or [])]
     if not paths:  # the built catalog: every chart × environment × version, as `chartforge check` does it
         result = run_check(state.root, stages=("validate",), kubernetes_versions=kubernetes_version and versions,
-                           engine=engine.value)  # fmt: skip
+                           engine=cast(EngineName, engine))  # fmt: skip
         finish(result, output, junit, "chartforge validate")
         return
-    runner = make_engine(engine.value, kubeconform=kubeconform)
+    runner = make_engine(cast(EngineName, engine), kubeconform=kubeconform)
     reports = [validate_paths(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir))]
     diagnostics = [d for rep in reports for d in rep.to_diagnostics()]
     if junit is not None:

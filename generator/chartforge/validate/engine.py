@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from chartforge import tools
 from chartforge.errors import ToolNotFound, UsageError
@@ -14,7 +14,7 @@ from chartforge.validate.results import ResourceResult
 from chartforge.validate.schemas import SchemaStore
 
 EngineName = Literal["auto", "kubeconform", "builtin"]
-ENGINE_NAMES: tuple[EngineName, ...] = ("auto", "kubeconform", "builtin")
+ENGINE_NAMES: tuple[EngineName, ...] = get_args(EngineName)
 
 
 class Engine(Protocol):
