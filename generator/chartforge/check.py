@@ -90,7 +90,7 @@ def _submit_renders(
     versions: Sequence[str],
 ) -> list[Future[RenderOutcome]]:  # fmt: skip
     umbrella = assembled / catalog.umbrella
-    values = {env: catalog.root / "values" / f"{env}.yaml" for env in envs}
+    values = {env: catalog.project.values_file(env) for env in envs}
 
     def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
         try:
@@ -178,7 +178,7 @@ def _policy(
         for res in usable:
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
-        env_values = load_yaml(catalog.root / "values" / f"{env}.yaml") or {}
+        env_values = load_yaml(catalog.project.values_file(env)) or {}
         for chart in catalog.charts:
             objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from chartforge import proc
 from chartforge.errors import ToolNotFound
-
-TOOLS_DIR = Path(".tools") / "bin"  # relative to the project root
+from chartforge.project import Project
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def _which(name: str, root: Path | None = None) -> str | None:
     found = shutil.which(name)
     if found:
         return found
-    local = (root or Path.cwd()) / TOOLS_DIR / name
+    local = Project(root or Path.cwd()).tools_bin / name
     return str(local) if local.is_file() and os.access(local, os.X_OK) else None
 
 

@@ -14,6 +14,7 @@ from chartforge.diagnostics import Checked
 from chartforge.errors import EXIT_FINDINGS
 from chartforge.policy.stage import PolicyResult, check_manifest_files
 from chartforge.policy.waivers import load_waivers
+from chartforge.project import Project
 from chartforge.report import render_table, to_json, write_junit
 
 
@@ -53,7 +54,7 @@ def policy_cmd(
         finish(run_check(state.root, stages=("policy",), environments=envs, checkov=checkov), output, junit,
                "chartforge policy")  # fmt: skip
         return
-    waivers_file = waivers or state.root / "sources" / "waivers.yaml"
+    waivers_file = waivers or Project(state.root).waivers_file
     loaded = load_waivers(waivers_file, missing_ok=waivers is None)
     result = check_manifest_files(
         inputs,

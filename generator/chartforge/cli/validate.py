@@ -19,6 +19,7 @@ from chartforge.cli.check import finish
 from chartforge.compile.catalog import load_catalog
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
+from chartforge.project import Project
 from chartforge.validate import (
     ENGINE_NAMES,
     EngineName,
@@ -37,9 +38,9 @@ def _versions(requested: list[str]) -> list[str]:
     An unsupported version is a usage error (exit 2).
     """
     if not requested:
-        catalog = state.root / "sources" / "catalog.yaml"
+        has_catalog = Project(state.root).has_catalog()
         requested = list(
-            load_catalog(state.root).kubernetes_versions if catalog.is_file() else supported_versions()[-1:]
+            load_catalog(state.root).kubernetes_versions if has_catalog else supported_versions()[-1:]
         )
     try:
         return [normalize_version(v) for v in requested]

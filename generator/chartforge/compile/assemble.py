@@ -26,7 +26,7 @@ def assemble(
     catalog: Catalog, charts_dir: Path | None = None, charts: Sequence[ChartSpec] | None = None
 ) -> Iterator[Path]:
     """A scratch directory with ``charts`` (default: all) of ``charts_dir``, sub-charts linked under parents."""
-    source = charts_dir or catalog.root / "charts"
+    source = charts_dir or catalog.project.charts
     tmp = Path(tempfile.mkdtemp(prefix="chartforge-assembled-"))
     try:
         for chart in charts if charts is not None else catalog.charts:
@@ -41,7 +41,7 @@ def assemble(
 
 
 def environment_data(catalog: Catalog, env: str) -> dict[str, Any]:
-    data = plain(load_yaml(catalog.root / "values" / f"{env}.yaml")) or {}
+    data = plain(load_yaml(catalog.project.values_file(env))) or {}
     return dict(data)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from chartforge.compile.chartspec import ChartSpec, Dependency, check_keys, load_chart, rel, require, toposort
 from chartforge.compile.params import Param, parse_params
 from chartforge.errors import SourceError
+from chartforge.project import Project
 from chartforge.yamlio import did_you_mean, line_of, load_yaml, plain
 
 __all__ = ["Catalog", "ChartSpec", "Dependency", "Registry", "load_catalog"]
@@ -66,8 +67,12 @@ class Catalog:
     variable_defaults: tuple[tuple[str, Any], ...] = field(default=())  # seed variable → default
 
     @property
+    def project(self) -> Project:
+        return Project(self.root)
+
+    @property
     def sources(self) -> Path:
-        return self.root / "sources"
+        return self.project.sources
 
     def chart(self, name: str) -> ChartSpec:
         for chart in self.charts:
@@ -82,7 +87,7 @@ class Catalog:
         return f">={lo}.0-0 <1.{hi_minor}.0-0"
 
     def env_file(self, env: str) -> Path:
-        return self.sources / "environments" / f"{env}.yaml"
+        return self.project.environment_source(env)
 
 
 def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
@@ -109,7 +114,8 @@ def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
 def load_catalog(root: Path | str = ".") -> Catalog:
     """Load ``<root>/sources`` and check it; every error names file and line."""
     root = Path(root).resolve()
-    path = root / "sources" / "catalog.yaml"
+    project = Project(root)
+    path = project.catalog_file
     file = rel(root, path)
     if not path.is_file():
         raise SourceError(
@@ -128,7 +134,7 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     registry = Registry(
         str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", ""))
     )
-    global_file = root / "sources" / "global.yaml"
+    global_file = project.global_file
     global_params = (
         parse_params(load_yaml(global_file, display=rel(root, global_file)), file=rel(root, global_file),
                      prefix="global")
@@ -146,7 +152,7 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         )
     specs = {n: load_chart(root, n, n == umbrella) for n in names}
     for env in envs:
-        if not (root / "sources" / "environments" / f"{env}.yaml").is_file():
+        if not project.environment_source(env).is_file():
             raise SourceError(
                 f"environment '{env}' has no file sources/environments/{env}.yaml",
                 path=file, line=line_of(data, "environments"),

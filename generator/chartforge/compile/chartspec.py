@@ -11,6 +11,7 @@ from typing import Any
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.params import Param, parse_params, root_group
 from chartforge.errors import SourceError
+from chartforge.project import Project
 from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text
 
 SEMVER = re.compile(
@@ -81,7 +82,7 @@ def require(data: Mapping[str, Any], key: str, kind: type, file: str, what: str)
 
 
 def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
-    src = root / "sources" / "charts" / name
+    src = Project(root).chart_source(name)
     meta_path = src / "chart.yaml"
     file = rel(root, meta_path)
     if not meta_path.is_file():
@@ -125,7 +126,7 @@ def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
         pfile = rel(root, plain_path)
         return parse_params(load_yaml(plain_path, display=pfile), file=pfile)
     if jinja_path.exists():
-        sources = root / "sources"
+        sources = Project(root).sources
         name = jinja_path.relative_to(sources).as_posix()
         text = render_file(environment(sources), sources, name, {"chart_name": src.name})
         pfile = f"{rel(root, jinja_path)} (rendered)"

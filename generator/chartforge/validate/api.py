@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.manifests import Resource, load_manifests
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
@@ -13,7 +14,7 @@ from chartforge.validate.schemas import SchemaStore, normalize_version, version_
 
 
 def default_crd_dir(root: Path) -> Path:
-    return root / "sources" / "crds"
+    return Project(root).crds
 
 
 @dataclass(frozen=True)
