@@ -19,14 +19,7 @@ def build_cmd(
     """Compile sources/ into charts/<chart>/ and values/<env>.yaml, atomically and deterministically."""
     result = build(state.root, check=check)
     if output is OutputFormat.json:
-        emit_json(
-            {
-                "clean": result.clean,
-                "written": result.written,
-                "files": len(result.files),
-                "changes": [{"path": c.path, "change": c.kind} for c in result.changes],
-            }
-        )
+        emit_json(result.to_dict())
     else:
         for change in result.changes:
             err(f"{change.kind:>8}  {change.path}")

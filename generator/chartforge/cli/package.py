@@ -44,24 +44,7 @@ def package_cmd(
         signer=signer_from_options(sign, key),
     )
     if output is OutputFormat.json:
-        emit_json(
-            {
-                "out_dir": str(result.out_dir),
-                "sums_file": str(result.sums_file),
-                "charts": [
-                    {
-                        "name": c.name,
-                        "version": c.version,
-                        "path": str(c.path),
-                        "digest": c.digest,
-                        "size": c.size,
-                        "embeds": list(c.dependencies),
-                        "provenance": str(c.provenance) if c.provenance else None,
-                    }
-                    for c in result.charts
-                ],
-            }
-        )
+        emit_json(result.to_dict())
         return
     for chart in result.charts:
         signed = " (signed)" if chart.provenance else ""

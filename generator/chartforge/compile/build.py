@@ -44,6 +44,15 @@ class BuildResult:
     def clean(self) -> bool:
         return not self.changes
 
+    def to_dict(self) -> dict[str, object]:
+        """The ``--output json`` form."""
+        return {
+            "clean": self.clean,
+            "written": self.written,
+            "files": len(self.files),
+            "changes": [{"path": c.path, "change": c.kind} for c in self.changes],
+        }
+
 
 def compile_tree(catalog: Catalog) -> dict[str, bytes]:
     """Everything ``build`` writes, as ``{relative path: bytes}``, sorted by path."""
