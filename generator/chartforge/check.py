@@ -109,7 +109,9 @@ def _submit_renders(
     return [pool.submit(render, e, v) for e in envs for v in versions]
 
 
-def _collect_renders(futures: Sequence[Future[RenderOutcome]]) -> tuple[list[Rendering], list[Diagnostic]]:
+def _collect_renders(
+    futures: Sequence[Future[RenderOutcome]], umbrella: str
+) -> tuple[list[Rendering], list[Diagnostic]]:
     results = [f.result() for f in futures]
     failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
     grouped: dict[tuple[str, str], list[str]] = {}
@@ -117,7 +119,12 @@ def _collect_renders(futures: Sequence[Future[RenderOutcome]]) -> tuple[list[Ren
         if isinstance(out, str):
             grouped.setdefault((env, out), []).append(version)
     renderings = [
-        Rendering(env, tuple(vs), text, tuple(vmanifests.parse_manifest_text(text, f"<helm template {env}>")))
+        Rendering(
+            env,
+            tuple(vs),
+            text,
+            tuple(vmanifests.parse_manifest_text(text, f"<helm template {umbrella} {env}>")),
+        )
         for (env, text), vs in grouped.items()
     ]
     return renderings, failures
@@ -166,14 +173,13 @@ def _policy(
     for env in envs:
         # policy does not depend on the Kubernetes version much; check the newest rendering
         rendering = max(
-            (r for r in renderings if r.environment == env), key=lambda r: r.versions[-1], default=None
+            (r for r in renderings if r.environment == env),
+            key=lambda r: KubeVersion.parse(r.versions[-1]),
+            default=None,
         )
         if rendering is None:
             continue
-        resources = vmanifests.parse_manifest_text(
-            rendering.text, f"<helm template {catalog.umbrella} {env}>"
-        )
-        usable = [r for r in resources if r.ok]
+        usable = [r for r in rendering.resources if r.ok]  # parsed once, when rendered
         by_chart: dict[str, list[vmanifests.Resource]] = {}
         for res in usable:
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
@@ -240,7 +246,7 @@ def run_check(
             _submit_lint(pool, catalog, helms, assembled, envs) if "lint" in stages else ([], [])
         )
         if render_futures:
-            renderings, failures = _collect_renders(render_futures)
+            renderings, failures = _collect_renders(render_futures, catalog.umbrella)
             diagnostics += failures
             if "validate" in stages:
                 found, cases, resources = _validate(catalog, renderings, engine)
