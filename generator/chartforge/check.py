@@ -25,6 +25,7 @@ from typing import Literal, get_args
 
 from chartforge import codes
 from chartforge import helm as helmcmd
+from chartforge import manifests as vmanifests
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
@@ -34,7 +35,6 @@ from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
 from chartforge.tools import Helm, find_helm, find_helms
-from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import EngineName, make_engine
 from chartforge.yamlio import load_yaml

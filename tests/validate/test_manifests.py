@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chartforge.errors import UserError
-from chartforge.validate.manifests import load_manifests, parse_manifest_text, split_documents
+from chartforge.manifests import load_manifests, parse_manifest_text, split_documents
 
 HELM_OUTPUT = """\
 ---

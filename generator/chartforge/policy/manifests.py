@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from chartforge.errors import UserError
+from chartforge.manifests import Resource
+from chartforge.manifests import load_manifests as _load_resources
 from chartforge.policy.model import Manifest
-from chartforge.validate.manifests import Resource
-from chartforge.validate.manifests import load_manifests as _load_resources
 
 
 def from_resources(resources: Iterable[Resource]) -> list[Manifest]:

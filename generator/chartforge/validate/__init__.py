@@ -5,6 +5,7 @@ validate with kubeconform or the built-in engine (:mod:`.engine`), get a
 :class:`ValidationReport` that renders itself as records or ``Diagnostic``\\ s.
 """
 
+from chartforge.manifests import Resource, load_manifests, parse_manifest_text
 from chartforge.validate.api import (
     Job,
     default_crd_dir,
@@ -13,7 +14,6 @@ from chartforge.validate.api import (
     validate_resources,
 )
 from chartforge.validate.engine import ENGINE_NAMES, Engine, EngineName, make_engine
-from chartforge.validate.manifests import Resource, load_manifests, parse_manifest_text
 from chartforge.validate.results import (
     CODE_NO_SCHEMA,
     CODE_SCHEMA,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge.manifests import Resource, load_manifests
 from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
-from chartforge.validate.manifests import Resource, load_manifests
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
 from chartforge.validate.schemas import SchemaStore, normalize_version, version_key
 

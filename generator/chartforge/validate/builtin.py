@@ -17,8 +17,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from chartforge.manifests import Resource
 from chartforge.validate.locate import join_pointer
-from chartforge.validate.manifests import Resource
 from chartforge.validate.patterns import ecma_patterns, needs_rewrite
 from chartforge.validate.results import FieldError, ResourceResult, no_schema_result
 from chartforge.validate.schemas import SchemaStore, load_schema

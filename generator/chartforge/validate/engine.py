@@ -7,9 +7,9 @@ from typing import Literal, Protocol, get_args
 
 from chartforge import tools
 from chartforge.errors import ToolNotFound, UsageError
+from chartforge.manifests import Resource
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
-from chartforge.validate.manifests import Resource
 from chartforge.validate.results import ResourceResult
 from chartforge.validate.schemas import SchemaStore
 

@@ -33,8 +33,8 @@ from typing import Any
 from chartforge import proc
 from chartforge.errors import ToolError
 from chartforge.kube import KubeVersion
+from chartforge.manifests import Resource
 from chartforge.validate.locate import join_pointer
-from chartforge.validate.manifests import Resource
 from chartforge.validate.results import FieldError, ResourceResult, no_schema_result
 from chartforge.validate.schemas import SchemaStore
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import yaml
 
-from chartforge.validate.manifests import Resource
-from chartforge.validate.yamlload import compose_document
+from chartforge.manifests import Resource
+from chartforge.yamlload import compose_document
 
 
 def unescape(segment: str) -> str:

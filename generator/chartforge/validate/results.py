@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from chartforge import codes
 from chartforge.diagnostics import Checked, Diagnostic
+from chartforge.manifests import Resource
 from chartforge.validate.locate import FieldLocator
-from chartforge.validate.manifests import Resource
 from chartforge.validate.schemas import SchemaStore, version_key
 
 Status = Literal["valid", "invalid", "no-schema", "unparsable"]

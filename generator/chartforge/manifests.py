@@ -5,7 +5,7 @@ text (the kubeconform engine feeds exactly that text to kubeconform), its start 
 the ``# Source: chart/templates/x.yaml`` comment ``helm template`` writes above it, and so
 that a YAML error in one document becomes an invalid record for that document only.
 
-Each document is loaded by :mod:`.yamlload`, which reads YAML the way kubeconform and
+Each document is loaded by :mod:`chartforge.yamlload`, which reads YAML the way kubeconform and
 kubectl (``sigs.k8s.io/yaml``) do.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from chartforge.errors import UserError
-from chartforge.validate.yamlload import load_document
+from chartforge.yamlload import load_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
