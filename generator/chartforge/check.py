@@ -25,7 +25,6 @@ from typing import Literal, get_args
 
 from chartforge import codes
 from chartforge import helm as helmcmd
-from chartforge import manifests as vmanifests
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
@@ -33,6 +32,7 @@ from chartforge.diagnostics import Checked, Diagnostic, has_errors
 from chartforge.errors import ToolError, ToolNotFound, UsageError
 from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
+from chartforge.manifests import Manifest, parse_manifest_text
 from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
@@ -49,7 +49,7 @@ class Rendering:
     environment: str
     versions: tuple[str, ...]  # the Kubernetes versions that produced exactly this text
     text: str
-    resources: tuple[vmanifests.Resource, ...]  # parsed once, shared by validate and policy
+    resources: tuple[Manifest, ...]  # parsed once, shared by validate and policy
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _collect_renders(
             env,
             tuple(vs),
             text,
-            tuple(vmanifests.parse_manifest_text(text, f"<helm template {umbrella} {env}>")),
+            tuple(parse_manifest_text(text, f"<helm template {umbrella} {env}>")),
         )
         for (env, text), vs in grouped.items()
     ]
@@ -180,7 +180,7 @@ def _policy(
         if rendering is None:
             continue
         usable = [r for r in rendering.resources if r.ok]  # parsed once, when rendered
-        by_chart: dict[str, list[vmanifests.Resource]] = {}
+        by_chart: dict[str, list[Manifest]] = {}
         for res in usable:
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section

@@ -1,4 +1,4 @@
-"""Parsing manifests once into Resource records: documents, lines, helm sources, bad input."""
+"""Parsing manifests once into Manifest records: documents, lines, helm sources, bad input."""
 
 from __future__ import annotations
 

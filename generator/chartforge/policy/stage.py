@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartforge.diagnostics import Diagnostic, has_errors
+from chartforge.manifests import Manifest, load_manifests, objects_only
 from chartforge.policy.checkov import CheckovBatch, run_checkov
 from chartforge.policy.engine import run_policy
-from chartforge.policy.manifests import load_manifests
-from chartforge.policy.model import Manifest
 from chartforge.policy.waivers import Waivers, stale_waivers
 from chartforge.yamlio import load_yaml
 
@@ -45,7 +44,7 @@ def check_manifest_files(
     Stale waivers are reported among those that apply to this chart and environment (with
     neither given, the waivers whose chart and environment are ``*``).
     """
-    manifests = load_manifests(paths)
+    manifests = objects_only(load_manifests(paths))
     values = load_yaml(Path(values_file)) if values_file is not None else None
     diagnostics = run_policy(
         manifests,

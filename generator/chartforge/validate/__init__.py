@@ -5,7 +5,7 @@ validate with kubeconform or the built-in engine (:mod:`.engine`), get a
 :class:`ValidationReport` that renders itself as records or ``Diagnostic``\\ s.
 """
 
-from chartforge.manifests import Resource, load_manifests, parse_manifest_text
+from chartforge.manifests import Manifest, load_manifests, parse_manifest_text
 from chartforge.validate.api import (
     Job,
     default_crd_dir,
@@ -33,7 +33,7 @@ __all__ = [
     "EngineName",
     "FieldError",
     "Job",
-    "Resource",
+    "Manifest",
     "ResourceResult",
     "SchemaStore",
     "ValidationReport",

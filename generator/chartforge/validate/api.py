@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chartforge.manifests import Resource, load_manifests
+from chartforge.manifests import Manifest, load_manifests
 from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
@@ -21,7 +21,7 @@ def default_crd_dir(root: Path) -> Path:
 class Job:
     """One batch to validate: e.g. the ``helm template`` output of one chart × environment."""
 
-    resources: Sequence[Resource]
+    resources: Sequence[Manifest]
     versions: Sequence[str]
     chart: str = ""
     environment: str = ""
@@ -77,7 +77,7 @@ def validate_jobs(
 
 
 def validate_resources(
-    resources: Sequence[Resource],
+    resources: Sequence[Manifest],
     versions: Sequence[str],
     *,
     engine: EngineName | Engine = "auto",
