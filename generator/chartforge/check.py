@@ -17,26 +17,27 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from chartforge import codes
 from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
-from chartforge.diagnostics import Checked, Diagnostic, has_errors
+from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
 from chartforge.errors import ToolError, ToolNotFound, UsageError
 from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.manifests import Manifest, parse_manifest_text
-from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
+from chartforge.policy import load_waivers
+from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
-from chartforge.validate.engine import EngineName, make_engine
+from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
@@ -60,11 +61,30 @@ class CheckResult:
     kubernetes_versions: tuple[str, ...]
     helm_versions: tuple[str, ...]
     engine: str
-    resources: int
+    resources: int  # objects per rendering (per environment)
+    records: tuple[dict[str, Any], ...] = ()  # one per validated object: its outcome on every version
+    checkov: bool = False
 
     @property
     def failed(self) -> bool:
         return has_errors(self.diagnostics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of check, lint, validate and policy, over the catalog or files alike."""
+        return {
+            **findings_to_dict(self.diagnostics),
+            "failed": self.failed,
+            "matrix": {
+                "environments": list(self.environments),
+                "kubernetes_versions": list(self.kubernetes_versions),
+                "helm_versions": list(self.helm_versions),
+                "engine": self.engine,
+                "checkov": self.checkov,
+                "resources_per_environment": self.resources,
+                "checked": len(self.checked),
+            },
+            "resources": list(self.records),
+        }
 
 
 def chart_of(catalog: Catalog, source: str) -> str:
@@ -150,26 +170,29 @@ def _collect_lint(futures: Sequence[Future[list[Diagnostic]]]) -> list[Diagnosti
     return [replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found]
 
 
-def _validate(
-    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName
-) -> tuple[list[Diagnostic], list[Checked], int]:
-    """Every rendering against its versions: one engine run per Kubernetes version for the whole matrix."""
+def validate_renderings(
+    renderings: Sequence[Rendering], runner: Engine, crd_dir: Path | None, chart_for: Callable[[str], str]
+) -> tuple[list[Diagnostic], list[Checked], list[dict[str, Any]]]:
+    """Every rendering against its versions: one engine run per Kubernetes version for all of them.
+
+    ``chart_for`` names the chart of a template path (or manifest file)."""
     jobs = [Job(r.resources, r.versions, environment=r.environment) for r in renderings]
-    reports = validate_jobs(jobs, engine=engine, crd_dir=catalog.sources / "crds")
-    diagnostics = [
-        replace(d, chart=chart_of(catalog, d.path)) for rep in reports for d in rep.to_diagnostics()
+    reports = validate_jobs(jobs, engine=runner, crd_dir=crd_dir)
+    diagnostics = [replace(d, chart=chart_for(d.path)) for rep in reports for d in rep.to_diagnostics()]
+    checked = [replace(c, chart=chart_for(c.path)) for rep in reports for c in rep.checked()]
+    records = [
+        {"chart": chart_for(rec["source"] or rec["file"]), "environment": rep.environment, **rec}
+        for rep in reports
+        for rec in rep.to_records()
     ]
-    checked = [replace(c, chart=chart_of(catalog, c.path)) for rep in reports for c in rep.checked()]
-    return diagnostics, checked, max((len(r.resources) for r in renderings), default=0)
+    return diagnostics, checked, records
 
 
 def _policy(
     catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool
-) -> tuple[list[Diagnostic], list[Checked]]:
+) -> PolicyResult:
     waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
-    diagnostics: list[Diagnostic] = []
-    checked: list[Checked] = []
-    batches = []
+    units = []
     for env in envs:
         # policy does not depend on the Kubernetes version much; check the newest rendering
         rendering = max(
@@ -179,32 +202,25 @@ def _policy(
         )
         if rendering is None:
             continue
-        usable = [r for r in rendering.resources if r.ok]  # parsed once, when rendered
+        usable = tuple(r for r in rendering.resources if r.ok)  # parsed once, when rendered
         by_chart: dict[str, list[Manifest]] = {}
         for res in usable:
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
         for chart in catalog.charts:
-            objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name
             section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
-            diagnostics += run_policy(
-                objects, chart=chart.name, environment=env, kubernetes_version=rendering.versions[-1],
-                values=section, waivers=waivers, namespace=catalog.umbrella, values_path=f"values/{env}.yaml",
-                context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
-            )  # fmt: skip
-            checked += [Checked("policy", chart.name, env, rendering.versions[-1], r.source, r.kind, r.name)
-                        for r in objects]  # fmt: skip
-            if checkov and objects:
-                batches.append(
-                    CheckovBatch(objects, chart.name, env, rendering.versions[-1], catalog.umbrella)
+            units.append(
+                PolicyUnit(
+                    tuple(by_chart.get(chart.name, [])), chart.name, env, rendering.versions[-1],
+                    catalog.umbrella, section, f"values/{env}.yaml",
+                    context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
                 )
-    if batches:
-        diagnostics += run_checkov(batches, waivers=waivers)
-    diagnostics += stale_waivers(waivers, diagnostics, checkov=checkov,
-                                 charts=[c.name for c in catalog.charts], environments=list(envs))  # fmt: skip
-    return diagnostics, checked
+            )  # fmt: skip
+    return check_policy(
+        units, waivers=waivers, checkov=checkov, charts=[c.name for c in catalog.charts], environments=envs
+    )
 
 
 def run_check(
@@ -234,6 +250,7 @@ def run_check(
     diagnostics = _drift(catalog)
     checked: list[Checked] = []
     resources = 0
+    records: list[dict[str, Any]] = []
     engine_used = ""
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         # renders first: validation starts on them while the lint calls still run in the pool
@@ -249,19 +266,19 @@ def run_check(
             renderings, failures = _collect_renders(render_futures, catalog.umbrella)
             diagnostics += failures
             if "validate" in stages:
-                found, cases, resources = _validate(catalog, renderings, engine)
+                runner = make_engine(engine)
+                found, cases, records = validate_renderings(
+                    renderings, runner, catalog.project.crds, lambda path: chart_of(catalog, path)
+                )
                 diagnostics += found
                 checked += cases
-                engine_used = _engine_name(engine)
+                resources = max((len(r.resources) for r in renderings), default=0)
+                engine_used = runner.name
             if "policy" in stages:
-                found, cases = _policy(catalog, renderings, envs, checkov)
-                diagnostics += found
-                checked += cases
+                policy = _policy(catalog, renderings, envs, checkov)
+                diagnostics += policy.diagnostics
+                checked += policy.checked
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
     return CheckResult(tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms),
-                       engine_used, resources)  # fmt: skip
-
-
-def _engine_name(engine: EngineName) -> str:
-    return make_engine(engine).name
+                       engine_used, resources, tuple(records), checkov and "policy" in stages)  # fmt: skip

@@ -9,7 +9,7 @@ import typer
 
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
+from chartforge.cli._app import OutputFormat, app, emit_json, one_of, state
 from chartforge.errors import EXIT_FINDINGS
 from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
@@ -26,30 +26,13 @@ _JOBS = typer.Option(None, "--jobs", "-j", help="Parallel helm calls (default: C
 
 
 def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title: str) -> None:
-    """Render a check result and exit 0 (clean) or 1 (findings)."""
-    diagnostics = list(result.diagnostics)
+    """Present a check, lint, validate or policy result (text or JSON, and JUnit), exit 0 or 1 (findings)."""
     if junit is not None:
-        report.write_junit(junit, diagnostics, result.checked, name=title)
+        report.write_junit(junit, result.diagnostics, result.checked, name=title)
     if output is OutputFormat.json:
-        data = report.to_json(diagnostics)
-        data["matrix"] = {
-            "environments": list(result.environments),
-            "kubernetes_versions": list(result.kubernetes_versions),
-            "helm_versions": list(result.helm_versions),
-            "engine": result.engine,
-            "resources_per_environment": result.resources,
-            "checked": len(result.checked),
-        }
-        emit_json(data)
+        emit_json(result.to_dict())
     else:
-        if diagnostics:
-            report.render_table(diagnostics, title=title)
-        err(
-            f"{title}: {len(result.environments)} environment(s) × {len(result.kubernetes_versions)} Kubernetes "
-            f"version(s) × helm {', '.join(result.helm_versions)}"
-            + (f", engine {result.engine}" if result.engine else "")
-            + f" — {len(result.checked)} checks, {report.summary_line(diagnostics)}"
-        )
+        report.render_result(result, title=title)
     if result.failed:
         raise typer.Exit(EXIT_FINDINGS)
 
