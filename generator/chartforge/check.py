@@ -30,7 +30,7 @@ from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
 from chartforge.errors import ToolError, ToolNotFound, UsageError
-from chartforge.kube import KubeVersion, spelled
+from chartforge.kube import KubeVersion
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.manifests import Manifest, parse_manifest_text
 from chartforge.policy import load_waivers
@@ -48,7 +48,7 @@ _SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
 @dataclass(frozen=True)
 class Rendering:
     environment: str
-    versions: tuple[str, ...]  # the Kubernetes versions that produced exactly this text
+    versions: tuple[KubeVersion, ...]  # the Kubernetes versions that produced exactly this text
     text: str
     resources: tuple[Manifest, ...]  # parsed once, shared by validate and policy
 
@@ -58,7 +58,7 @@ class CheckResult:
     diagnostics: tuple[Diagnostic, ...]
     checked: tuple[Checked, ...]
     environments: tuple[str, ...]
-    kubernetes_versions: tuple[str, ...]
+    kubernetes_versions: tuple[KubeVersion, ...]
     helm_versions: tuple[str, ...]
     engine: str
     resources: int  # objects per rendering (per environment)
@@ -76,7 +76,7 @@ class CheckResult:
             "failed": self.failed,
             "matrix": {
                 "environments": list(self.environments),
-                "kubernetes_versions": list(self.kubernetes_versions),
+                "kubernetes_versions": [str(v) for v in self.kubernetes_versions],
                 "helm_versions": list(self.helm_versions),
                 "engine": self.engine,
                 "checkov": self.checkov,
@@ -102,27 +102,27 @@ def _drift(catalog: Catalog) -> list[Diagnostic]:
     ]  # fmt: skip
 
 
-RenderOutcome = tuple[str, str, "str | Diagnostic"]
+RenderOutcome = tuple[str, KubeVersion, "str | Diagnostic"]
 
 
 def _submit_renders(
     pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path, envs: Sequence[str],
-    versions: Sequence[str],
+    versions: Sequence[KubeVersion],
 ) -> list[Future[RenderOutcome]]:  # fmt: skip
     umbrella = assembled / catalog.umbrella
     values = {env: catalog.project.values_file(env) for env in envs}
 
-    def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
+    def render(env: str, version: KubeVersion) -> RenderOutcome:
         try:
             text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
-                                    kube_version=KubeVersion.parse(version).full, namespace=catalog.umbrella)  # fmt: skip
+                                    kube_version=version.full, namespace=catalog.umbrella)  # fmt: skip
             return env, version, text
         except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
             raise
         except ToolError as exc:
             return env, version, Diagnostic(
                 "error", codes.RENDER_FAILED, exc.stderr.strip() or exc.message, stage="render",
-                chart=catalog.umbrella, environment=env, kubernetes_version=version,
+                chart=catalog.umbrella, environment=env, kubernetes_version=str(version),
                 path=f"values/{env}.yaml",
             )  # fmt: skip
 
@@ -134,7 +134,7 @@ def _collect_renders(
 ) -> tuple[list[Rendering], list[Diagnostic]]:
     results = [f.result() for f in futures]
     failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[tuple[str, str], list[KubeVersion]] = {}
     for env, version, out in results:
         if isinstance(out, str):
             grouped.setdefault((env, out), []).append(version)
@@ -176,7 +176,7 @@ def validate_renderings(
     """Every rendering against its versions: one engine run per Kubernetes version for all of them.
 
     ``chart_for`` names the chart of a template path (or manifest file)."""
-    jobs = [Job(r.resources, r.versions, environment=r.environment) for r in renderings]
+    jobs = [Job(r.resources, [str(v) for v in r.versions], environment=r.environment) for r in renderings]
     reports = validate_jobs(jobs, engine=runner, crd_dir=crd_dir)
     diagnostics = [replace(d, chart=chart_for(d.path)) for rep in reports for d in rep.to_diagnostics()]
     checked = [replace(c, chart=chart_for(c.path)) for rep in reports for c in rep.checked()]
@@ -197,7 +197,7 @@ def _policy(
         # policy does not depend on the Kubernetes version much; check the newest rendering
         rendering = max(
             (r for r in renderings if r.environment == env),
-            key=lambda r: KubeVersion.parse(r.versions[-1]),
+            key=lambda r: r.versions[-1],
             default=None,
         )
         if rendering is None:
@@ -213,7 +213,7 @@ def _policy(
             section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
             units.append(
                 PolicyUnit(
-                    tuple(by_chart.get(chart.name, [])), chart.name, env, rendering.versions[-1],
+                    tuple(by_chart.get(chart.name, [])), chart.name, env, str(rendering.versions[-1]),
                     catalog.umbrella, section, f"values/{env}.yaml",
                     context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
                 )
@@ -237,7 +237,7 @@ def run_check(
     """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
-    versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
+    versions = tuple(KubeVersion.parse(v) for v in kubernetes_versions or ()) or catalog.kubernetes_versions
     for env in envs:
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))

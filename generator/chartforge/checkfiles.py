@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chartforge.check import CheckResult, Rendering, validate_renderings
+from chartforge.kube import KubeVersion
 from chartforge.manifests import load_manifests, objects_only
 from chartforge.policy.stage import PolicyUnit, check_policy
 from chartforge.policy.waivers import Waivers
@@ -24,9 +25,10 @@ def validate_files(
 ) -> CheckResult:
     """Every object under ``paths`` (``-`` = stdin) against every version in ``versions``."""
     manifests = tuple(load_manifests(paths))
-    rendering = Rendering("", tuple(versions), "", manifests)
+    kube = tuple(KubeVersion.parse(v) for v in versions)
+    rendering = Rendering("", kube, "", manifests)
     diagnostics, checked, records = validate_renderings([rendering], engine, crd_dir, lambda _path: "")
-    return CheckResult(tuple(diagnostics), tuple(checked), (), tuple(versions), (), engine.name,
+    return CheckResult(tuple(diagnostics), tuple(checked), (), kube, (), engine.name,
                        len(manifests), tuple(records))  # fmt: skip
 
 
@@ -37,7 +39,7 @@ def policy_files(
     checkov: bool,
     chart: str = "",
     environment: str = "",
-    kubernetes_version: str = "",
+    kubernetes_version: KubeVersion | None = None,
     namespace: str = "",
     values_file: Path | None = None,
     checkov_binary: str | None = None,
@@ -55,7 +57,7 @@ def policy_files(
         manifests,
         chart,
         environment,
-        kubernetes_version,
+        str(kubernetes_version or ""),
         namespace,
         values if isinstance(values, dict) else None,
         str(values_file or ""),

@@ -11,6 +11,7 @@ from chartforge.check import run_check
 from chartforge.checkfiles import policy_files
 from chartforge.cli._app import OutputFormat, app, state
 from chartforge.cli.check import finish
+from chartforge.kube import KubeVersion
 from chartforge.policy.waivers import load_waivers
 from chartforge.project import Project
 
@@ -46,5 +47,5 @@ def policy_cmd(
     waivers_file = waivers or Project(state.root).waivers_file
     loaded = load_waivers(waivers_file, missing_ok=waivers is None)
     result = policy_files(inputs, waivers=loaded, checkov=checkov, chart=chart, environment=environment,
-                          kubernetes_version=kubernetes_version, namespace=namespace, values_file=values)  # fmt: skip
+                          kubernetes_version=KubeVersion.parse(kubernetes_version) if kubernetes_version else None, namespace=namespace, values_file=values)  # fmt: skip
     finish(result, output, junit, "chartforge policy")

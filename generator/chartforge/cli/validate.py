@@ -37,8 +37,10 @@ def _versions(requested: list[str]) -> list[str]:
     """
     if not requested:
         has_catalog = Project(state.root).has_catalog()
-        requested = list(
-            load_catalog(state.root).kubernetes_versions if has_catalog else supported_versions()[-1:]
+        requested = (
+            [str(v) for v in load_catalog(state.root).kubernetes_versions]
+            if has_catalog
+            else list(supported_versions()[-1:])
         )
     try:
         return [normalize_version(v) for v in requested]
