@@ -138,3 +138,15 @@ def test_checkov_runs_by_default(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     codes = sorted(d["code"] for d in json.loads(result.stdout)["diagnostics"])
     assert codes == ["CKV_K8S_14", "CKV_K8S_43", "IMAGE-LATEST"]
+
+
+def test_kubernetes_version_is_parsed_at_the_edge(tmp_path: Path) -> None:
+    case = str(NEGATIVE / "pss-privileged" / "manifest.yaml")
+    spelled = run_cli("-C", str(tmp_path), "policy", "--no-checkov", "-m", case, "--kubernetes-version", "v1.34.2",
+                      "-o", "json")  # fmt: skip
+    data = json.loads(spelled.stdout)
+    assert {d["kubernetes_version"] for d in data["diagnostics"]} == {"1.34"}
+    assert data["matrix"]["kubernetes_versions"] == ["1.34"]
+    bad = run_cli("-C", str(tmp_path), "policy", "--no-checkov", "-m", case, "--kubernetes-version", "latest")
+    assert bad.returncode == 1 and "not a Kubernetes version: 'latest'" in bad.stderr
+    assert "Traceback" not in bad.stderr
