@@ -10,7 +10,6 @@ from chartforge.validate.api import (
     Job,
     default_crd_dir,
     validate_jobs,
-    validate_paths,
     validate_resources,
 )
 from chartforge.validate.engine import ENGINE_NAMES, Engine, EngineName, make_engine
@@ -44,6 +43,5 @@ __all__ = [
     "parse_manifest_text",
     "supported_versions",
     "validate_jobs",
-    "validate_paths",
     "validate_resources",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chartforge.manifests import Manifest, load_manifests
+from chartforge.manifests import Manifest
 from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
@@ -94,17 +94,3 @@ def validate_resources(
         kubeconform=kubeconform,
     )
     return report
-
-
-def validate_paths(
-    paths: Sequence[Path],
-    versions: Sequence[str],
-    *,
-    engine: EngineName | Engine = "auto",
-    crd_dir: Path | None,
-    cache_root: Path | None = None,
-) -> ValidationReport:
-    """Validate manifest files and directories (``-`` = stdin)."""
-    return validate_resources(
-        load_manifests(paths), versions, engine=engine, crd_dir=crd_dir, cache_root=cache_root
-    )
