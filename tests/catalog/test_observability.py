@@ -340,17 +340,83 @@ def test_grafana_dashboards(env: str) -> None:
 # --- traces and logs ------------------------------------------------------------------------------
 
 
+def jaeger(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    (found,) = [
+        o
+        for o in find(objects, "OpenTelemetryCollector")
+        if o["metadata"]["labels"]["app.kubernetes.io/component"] == "jaeger"
+    ]
+    return found
+
+
 def test_tracing_per_environment() -> None:
-    kinds = {e: {o["kind"] for o in rendered(CHART, e)} for e in ENVIRONMENTS}
+    """Jaeger v2 (an OpenTelemetry Collector distribution) replaces the end-of-life Jaeger Operator
+    CR: memory storage in staging, Elasticsearch with two replicas in production."""
     for env in MONITORED:
-        assert {"OpenTelemetryCollector", "Instrumentation", "Jaeger"} <= kinds[env]
-    (jaeger,) = find(rendered(CHART, "production"), "Jaeger")
-    assert jaeger["spec"]["strategy"] == "production" and jaeger["spec"]["storage"]["type"] == "elasticsearch"
-    assert jaeger["metadata"]["namespace"] == f"{CHART}-tracing"
+        objects = rendered(CHART, env)
+        assert not find(objects, "Jaeger")  # no jaegertracing.io/v1 CR: the Jaeger Operator is EOL
+        assert {"OpenTelemetryCollector", "Instrumentation"} <= {o["kind"] for o in objects}
+        spec = jaeger(objects)["spec"]
+        image = spec["image"].rsplit(":", 1)
+        assert image[0].endswith("jaegertracing/jaeger") and image[1].startswith("2.")
+        backend = spec["config"]["extensions"]["jaeger_storage"]["backends"]["main"]
+        assert spec["config"]["exporters"]["jaeger_storage_exporter"] == {"trace_storage": "main"}
+        assert spec["config"]["extensions"]["jaeger_query"]["storage"] == {"traces": "main"}
+        assert {"jaeger_storage", "jaeger_query"} <= set(spec["config"]["service"]["extensions"])
+        assert {p["port"] for p in spec["ports"]} == {16686, 16685}
+        if env == "staging":
+            assert list(backend) == ["memory"] and spec["replicas"] == 1
+        else:
+            assert backend["elasticsearch"]["server_urls"] == [
+                "https://elasticsearch-es-http.elastic-system.svc:9200"
+            ]
+            assert backend["elasticsearch"]["auth"]["basic"]["password"] == "${env:ES_PASSWORD}"
+            assert spec["replicas"] == 2 and spec["podDisruptionBudget"] == {"maxUnavailable": 1}
+            (cleaner,) = [
+                c for c in find(objects, "CronJob") if c["metadata"]["name"].endswith("-index-cleaner")
+            ]
+            pod = cleaner["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            assert_restricted("jaeger index cleaner", pod)
+            assert pod["containers"][0]["args"] == [
+                "7",
+                "https://elasticsearch-es-http.elastic-system.svc:9200",
+            ]
+
+
+def test_jaeger_runs_restricted_in_the_release_namespace() -> None:
+    """The Jaeger Operator gave Jaeger no container securityContext, so it needed its own namespace
+    at Pod Security "baseline"; Jaeger v2 under the OpenTelemetry Operator runs restricted."""
+    objects = rendered(CHART, "production")
+    spec = jaeger(objects)["spec"]
+    assert jaeger(objects)["metadata"]["namespace"] == CHART
+    assert not [n for n in find(objects, "Namespace") if n["metadata"]["name"].endswith("-tracing")]
+    pod, container = spec["podSecurityContext"], spec["securityContext"]
+    assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["allowPrivilegeEscalation"] is False and container["capabilities"]["drop"] == ["ALL"]
+    assert container["readOnlyRootFilesystem"] is True and container["runAsNonRoot"] is True
+    (policy,) = [p for p in find(objects, "NetworkPolicy") if p["metadata"]["name"] == "observability-jaeger"]
+    otlp = policy["spec"]["ingress"][0]
+    assert (
+        otlp["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"]
+        == "observability.observability-otel"
+    )
+
+
+def test_jaeger_memory_storage_is_single_replica() -> None:
+    from chartforge.errors import ToolError
+
+    with pytest.raises(
+        ToolError, match=r"jaeger\.replicaCount > 1 needs jaeger\.storage\.type elasticsearch"
+    ):
+        render_text(CHART, "staging", "jaeger.replicaCount=2")
 
 
 def test_collector_runs_restricted_and_ships_logs_to_elasticsearch() -> None:
-    (col,) = find(rendered(CHART, "production"), "OpenTelemetryCollector")
+    (col,) = [
+        c
+        for c in find(rendered(CHART, "production"), "OpenTelemetryCollector")
+        if c["metadata"]["labels"]["app.kubernetes.io/component"] == "otel-collector"
+    ]
     spec = col["spec"]
     assert spec["mode"] == "deployment" and spec["replicas"] >= 2 and spec["podDisruptionBudget"]
     assert spec["podSecurityContext"]["runAsNonRoot"] is True
@@ -365,28 +431,10 @@ def test_collector_runs_restricted_and_ships_logs_to_elasticsearch() -> None:
         "ES_USERNAME": "elasticsearch-credentials",
         "ES_PASSWORD": "elasticsearch-credentials",
     }
-    assert spec["config"]["exporters"]["otlp/traces"]["endpoint"].startswith(
-        "observability-jaeger-collector.observability-tracing.svc"
-    )
-
-
-def test_jaeger_namespace_is_the_documented_baseline_exception() -> None:
-    namespaces = {n["metadata"]["name"]: n for n in find(rendered(CHART, "production"), "Namespace")}
-    labels = namespaces[f"{CHART}-tracing"]["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert (
-        labels["pod-security.kubernetes.io/warn"]
-        == labels["pod-security.kubernetes.io/audit"]
-        == "restricted"
+        spec["config"]["exporters"]["otlp/traces"]["endpoint"]
+        == "observability-jaeger-collector.observability.svc:4317"
     )
-    policies = [
-        p
-        for p in find(rendered(CHART, "production"), "NetworkPolicy")
-        if p["metadata"]["namespace"] == f"{CHART}-tracing"
-    ]
-    assert any(
-        p["spec"]["podSelector"] == {} and "ingress" not in p["spec"] for p in policies
-    )  # default deny
 
 
 def test_node_log_collector_is_off_and_isolated_when_on(env: str) -> None:
@@ -422,7 +470,7 @@ def test_node_log_collector_needs_elasticsearch() -> None:
 
 def test_every_feature_validates_strictly() -> None:
     text = render_text(
-        CHART, "production", *ALL_FEATURES, "jaeger.strategy=allInOne", "jaeger.storage.type=badger"
+        CHART, "production", *ALL_FEATURES, "jaeger.replicaCount=1", "jaeger.storage.type=memory"
     )
     assert strict_errors(text) == []
     assert strict_errors(render_text(CHART, "production", *ALL_FEATURES)) == []

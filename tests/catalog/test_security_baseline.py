@@ -271,19 +271,28 @@ def test_component_pods_carry_the_egress_labels(component: str, label: str) -> N
             )
 
 
-def test_telemetry_reaches_collector_and_jaeger_namespace() -> None:
+def test_telemetry_reaches_the_collectors_and_elasticsearch() -> None:
+    """Every pod exports OTLP to the collectors; the collector reaches Jaeger v2 (an
+    OpenTelemetryCollector of the same namespace, selected by the same operator label)."""
     objects = rendered(CHART, "production")
     export = policy(objects, "otlp-export")
     assert export["spec"]["podSelector"] == {} and ports(export["spec"]["egress"][0]) == {4317, 4318}
     collector = policy(objects, "otel-collector")
-    to_jaeger = collector["spec"]["egress"][0]["to"][0]
-    assert to_jaeger["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": f"{CHART}-tracing"
-    }
+    to_jaeger = collector["spec"]["egress"][0]
+    assert to_jaeger["to"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "opentelemetry-collector"}}}
+    ]
     es = collector["spec"]["egress"][1]
     assert es["to"] == [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "elastic-system"}}}
     ]
+    # the operator labels Jaeger's pods like the collector's: the rendered Jaeger CR is one of them
+    (jaeger,) = [
+        o
+        for o in find(rendered("observability", "production"), "OpenTelemetryCollector")
+        if o["metadata"]["labels"]["app.kubernetes.io/component"] == "jaeger"
+    ]
+    assert jaeger["spec"]["mode"] == "deployment" and jaeger["metadata"]["namespace"] == "observability"
 
 
 # --- quotas ---------------------------------------------------------------------------------------
@@ -294,7 +303,7 @@ def _operator_pods(objects: list[dict[str, Any]]) -> Iterator[tuple[int, dict[st
     for col in find(objects, "OpenTelemetryCollector"):
         if col["spec"]["mode"] == "deployment":  # the node log collector runs in its own namespace
             yield col["spec"].get("replicas", 1), col["spec"]["resources"]
-    # Jaeger runs in its own namespace (<namespace>-tracing): outside this quota.
+    # Jaeger v2 is a deployment-mode OpenTelemetryCollector of the namespace: counted above.
 
 
 def _need(objects: list[dict[str, Any]], resource: str, kind: str) -> Fraction:
