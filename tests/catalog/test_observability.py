@@ -371,6 +371,10 @@ def test_tracing_per_environment() -> None:
                 "https://elasticsearch-es-http.elastic-system.svc:9200"
             ]
             assert backend["elasticsearch"]["auth"]["basic"]["password"] == "${env:ES_PASSWORD}"
+            assert backend["elasticsearch"]["tls"] == {"ca_file": "/etc/jaeger/elasticsearch-ca/ca.crt"}
+            assert spec["volumes"] == [
+                {"name": "elasticsearch-ca", "secret": {"secretName": "elasticsearch-ca"}}
+            ]
             assert spec["replicas"] == 2 and spec["podDisruptionBudget"] == {"maxUnavailable": 1}
             (cleaner,) = [
                 c for c in find(objects, "CronJob") if c["metadata"]["name"].endswith("-index-cleaner")

@@ -109,6 +109,34 @@ def test_production_turns_tls_backups_and_alerts_on() -> None:
     assert prod["observability"].get("enabled", True) is True
 
 
+def _tls_switches(data: Any, path: str = "") -> dict[str, Any]:
+    """Every ``tls.*`` and ``certManager.enabled`` value of an environment, by dotted path."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "tls" and isinstance(value, dict):
+                out.update(
+                    {f"{here}.{k}": v for k, v in value.items() if k in ("enabled", "certManager", "mode")}
+                )
+            elif key == "certManager" and isinstance(value, dict):
+                out[f"{here}.enabled"] = value.get("enabled")
+            else:
+                out.update(_tls_switches(value, here))
+    return out
+
+
+def test_staging_runs_tls_wherever_production_does() -> None:
+    """Certificate rotation problems must surface in staging first: every TLS switch production
+    turns on (per chart, the CA included) is on in staging too, with the same mode."""
+    prod, staging = _tls_switches(values("production")), _tls_switches(values("staging"))
+    assert prod, "production sets no TLS value"
+    differ = {
+        k: (v, staging.get(k)) for k, v in prod.items() if v not in (False, None) and staging.get(k) != v
+    }
+    assert not differ, f"staging differs from production: {differ}"
+
+
 def test_production_certificates_come_from_the_platform_ca() -> None:
     objects = rendered(UMBRELLA, "production")
     issuer = values("production")["global"].get("tls", {}).get("issuerName", "spotify-ai-agent-ca")
