@@ -15,7 +15,7 @@ import pytest
 from tests.catalog.conftest import ENVIRONMENTS, catalog, find, render_text, render_with, rendered
 from tests.catalog.platform_helpers import containers, pod_templates, quantity, strict_errors
 
-from chartforge.envvalues import validate_values
+from chartforge.compile.envvalues import validate_values
 from chartforge.errors import ToolError, ValuesError
 from chartforge.policy.selectors import selects
 from chartforge.yamlio import load_yaml
