@@ -257,3 +257,54 @@ def test_every_node_has_a_reloader_and_the_exporter_its_own_user(env: str) -> No
     assert redis_env["REDIS_PASSWORD_FILE"] == "/opt/redis/runtime/password"
     if "metrics" in containers:
         assert "--redis.user=redis-exporter" in containers["metrics"]["args"]
+
+
+def test_only_the_bootstrap_job_calls_the_kubernetes_api(env: str) -> None:
+    objects = rendered(CHART, env)
+    (job,) = find(objects, "Job", "bootstrap")
+    pod = job["spec"]["template"]
+    label = "access.spotify-ai-agent.io/kube-api"
+    assert pod["metadata"]["labels"][label] == "true"
+    assert pod["spec"]["automountServiceAccountToken"] is True
+    inits = {c["name"]: c for c in pod["spec"]["initContainers"]}
+    # zones only where there are replicas to place; volumes wherever there are claims
+    assert set(inits) == ({"volumes"} if env == "development" else {"zones", "volumes"})
+    for c in inits.values():
+        assert c["image"].startswith("docker.io/curlimages/curl:")
+    sizes = {e["name"]: e.get("value") for e in inits["volumes"]["env"]}
+    (sts,) = find(objects, "StatefulSet")
+    (claim,) = sts["spec"]["volumeClaimTemplates"]
+    # helm template sees no live StatefulSet: the template asks for persistence.size, as on a first install
+    assert sizes["SIZE"] == claim["spec"]["resources"]["requests"]["storage"]
+    (bootstrap,) = pod["spec"]["containers"]
+    job_env = {e["name"]: e.get("value") for e in bootstrap["env"]}
+    assert job_env["ZONES_FILE"] == ("" if env == "development" else "/opt/redis/zones/zones")
+    (role,) = find(objects, "Role", "bootstrap")
+    rules = {(tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"]}
+    expected = {(("persistentvolumeclaims",), ("get", "patch"))}
+    if env != "development":
+        expected.add((("pods",), ("get",)))
+    assert rules == expected
+    cluster_roles = find(objects, "ClusterRole")
+    if env == "development":
+        assert cluster_roles == []
+    else:
+        (nodes,) = cluster_roles
+        assert nodes["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}]
+        (binding,) = find(objects, "ClusterRoleBinding")
+        assert binding["subjects"][0]["name"] == pod["spec"]["serviceAccountName"]
+    # The nodes never talk to the API.
+    node_pod = sts["spec"]["template"]
+    assert label not in node_pod["metadata"]["labels"]
+    assert node_pod["spec"]["automountServiceAccountToken"] is False
+
+
+def test_the_claim_template_keeps_the_live_size_on_upgrades() -> None:
+    """volumeClaimTemplates cannot change on upgrade: the template takes the live StatefulSet's size
+    (helm lookup), and the Job grows the claims. Without a cluster, lookup finds nothing."""
+    helpers = (ROOT / "charts" / CHART / "templates" / "_helpers.tpl").read_text()
+    assert 'lookup "apps/v1" "StatefulSet"' in helpers
+    sts_source = (ROOT / "charts" / CHART / "templates" / "statefulset.yaml").read_text()
+    assert 'storage: {{ include "redis-cluster.claimTemplateSize" . }}' in sts_source
+    (sts,) = find(render_with("production", "persistence.size=64Gi"), "StatefulSet")
+    assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "64Gi"

@@ -234,7 +234,7 @@ def test_a_renewed_certificate_is_served_without_restart_and_old_connections_sur
 
 
 NEW_PASSWORD = 'n3w"pa\\ss 2026'  # a space, a quote and a backslash must survive the ACL commands
-OVERLAP = 4  # PASSWORD_OVERLAP_SECONDS in this test (the chart's default is 3600)
+OVERLAP = 4  # OVERLAP_SECONDS in this test (the chart's default is 3600)
 
 
 def _accepts(c: Cluster, i: int, password: str) -> bool:
@@ -280,7 +280,7 @@ def test_a_rotated_password_takes_effect_without_downtime(
     for i in range(6):
         env = c.env(
             RUNTIME_DIR=str(c.node_dir(i) / "runtime"), REDIS_HOST=c.ips[i], SECRET_PASSWORD_FILE=str(secrets[i]),
-            RELOAD_INTERVAL=str(INTERVAL), PASSWORD_OVERLAP_SECONDS=str(OVERLAP),
+            RELOAD_INTERVAL=str(INTERVAL), OVERLAP_SECONDS=str(OVERLAP),
         )  # fmt: skip
         log = (c.node_dir(i) / "reloader.log").open("ab")
         reloaders.append(

@@ -1,4 +1,4 @@
-"""Zones, run for real: the redis-cluster chart's zones.sh (the bootstrap Job's init container) and
+"""Zones and volume growth, run for real: the redis-cluster chart's zones.sh (the bootstrap Job's init container) and
 bootstrap.sh place every replica in another zone than its primary, on real redis-server processes.
 
 zones.sh reads each pod's node and that node's ``topology.kubernetes.io/zone`` label with real
@@ -8,7 +8,9 @@ uses (pods/NAME, nodes/NAME) with documents shaped like the API server's, checks
 answers a pod as unscheduled (no nodeName) the first time, as for a Pending pod.
 
 After the bootstrap, a scale-up, a failover and a replica moved into its primary's zone (what a
-replica migration can do), no primary may share its zone with all of its replicas.
+replica migration can do), no primary may share its zone with all of its replicas. volumes.sh
+(the Job's PVC resize) runs with real curl against the same stand-in, which also serves
+PersistentVolumeClaims (GET, merge PATCH, and the API's 403 for a StorageClass without expansion).
 """
 
 from __future__ import annotations
@@ -45,6 +47,12 @@ class StandInApi(BaseHTTPRequestHandler):
 
     seen: ClassVar[set[str]] = set()
     requests: ClassVar[list[str]] = []
+    # PersistentVolumeClaims: name -> spec.resources.requests.storage; claims answered 404 once
+    # (not created yet); claims whose resize the API refuses (StorageClass without expansion).
+    claims: ClassVar[dict[str, str]] = {}
+    absent_once: ClassVar[set[str]] = set()
+    refuse: ClassVar[set[str]] = set()
+    patches: ClassVar[list[tuple[str, str, str]]] = []
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -57,10 +65,72 @@ class StandInApi(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _claim(self) -> str | None:
+        prefix = f"/api/v1/namespaces/{NAMESPACE}/persistentvolumeclaims/"
+        return self.path[len(prefix) :] if self.path.startswith(prefix) else None
+
+    def _claim_doc(self, name: str) -> dict[str, object]:
+        size = type(self).claims[name]
+        spec = {
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": size}},
+            "storageClassName": "gp3",
+        }
+        status = {"phase": "Bound", "capacity": {"storage": size}}
+        return {
+            "kind": "PersistentVolumeClaim",
+            "apiVersion": "v1",
+            "metadata": {"name": name},
+            "spec": spec,
+            "status": status,
+        }
+
+    def _authorized(self) -> bool:
+        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+            return True
+        self._send(401, {"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401})
+        return False
+
+    def do_PATCH(self) -> None:
+        type(self).requests.append(f"PATCH {self.path}")
+        if not self._authorized():
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+        name = self._claim()
+        if name is None or name not in type(self).claims:
+            self._send(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
+            return
+        type(self).patches.append((name, str(self.headers.get("Content-Type")), body))
+        if name in type(self).refuse:
+            message = (
+                f'persistentvolumeclaims "{name}" is forbidden: only dynamically provisioned pvc can be resized '
+                "and the storageclass that provisions the pvc must support resize"
+            )
+            self._send(
+                403,
+                {
+                    "kind": "Status",
+                    "status": "Failure",
+                    "message": message,
+                    "reason": "Forbidden",
+                    "code": 403,
+                },
+            )
+            return
+        type(self).claims[name] = json.loads(body)["spec"]["resources"]["requests"]["storage"]
+        self._send(200, self._claim_doc(name))
+
     def do_GET(self) -> None:
         type(self).requests.append(self.path)
-        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            self._send(401, {"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401})
+        if not self._authorized():
+            return
+        name = self._claim()
+        if name is not None:
+            if name in type(self).claims and name not in type(self).absent_once:
+                self._send(200, self._claim_doc(name))
+            else:
+                type(self).absent_once.discard(name)
+                self._send(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
             return
         pods = f"/api/v1/namespaces/{NAMESPACE}/pods/{STATEFULSET}-"
         if self.path.startswith(pods):
@@ -107,6 +177,10 @@ def api(tmp_path: Path) -> Iterator[dict[str, str]]:
     (sa / "ca.crt").write_bytes((pki / "ca.crt").read_bytes())
     StandInApi.seen = set()
     StandInApi.requests = []
+    StandInApi.claims = {}
+    StandInApi.absent_once = set()
+    StandInApi.refuse = set()
+    StandInApi.patches = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandInApi)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki / "apiserver.crt", pki / "apiserver.key")
@@ -245,3 +319,24 @@ def test_replicas_live_in_another_zone_than_their_primary(cluster: Cluster, api:
     assert "zones: replica" in out and "every primary has a replica in another zone" in out, out
     assert_zone_safe(cluster)
     assert cluster.roles() == {"masters": 4, "masters_with_slots": 4, "replicas": 4}
+
+
+def test_the_job_grows_existing_claims_to_persistence_size(cluster: Cluster, api: dict[str, str]) -> None:
+    """volumes.sh (the Job's other init container) patches every smaller claim to SIZE, never
+    shrinks one, waits for a claim that does not exist yet, and reports a refused resize without
+    failing the Job."""
+    claim = [f"data-{STATEFULSET}-{i}" for i in range(4)]
+    StandInApi.claims = {claim[0]: "8Gi", claim[1]: "8Gi", claim[2]: "8192Mi", claim[3]: "16Gi"}
+    StandInApi.absent_once = {claim[2]}
+    StandInApi.refuse = {claim[1]}
+    env = {**cluster.env(NODES="4", STATEFULSET=STATEFULSET, SIZE="12Gi", WAIT_SECONDS="30"), **api}
+    done = subprocess.run(
+        ["sh", str(cluster.scripts / "volumes.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert StandInApi.claims == {claim[0]: "12Gi", claim[1]: "8Gi", claim[2]: "12Gi", claim[3]: "16Gi"}
+    assert [p[0] for p in StandInApi.patches] == [claim[0], claim[1], claim[2]]
+    assert {p[1] for p in StandInApi.patches} == {"application/merge-patch+json"}
+    assert f"waiting for {claim[2]}" in done.stdout
+    assert f"WARNING: {claim[1]} not resized (403)" in done.stderr and "must support resize" in done.stderr
+    assert f"{claim[3]} asks for 16Gi" in done.stdout

@@ -12,14 +12,14 @@
 #        RUNTIME_DIR/password := NEW (probes, preStop and this script use it from now on).
 #     2. Once every node of the cluster accepts NEW: CONFIG SET masterauth NEW (a replica's link
 #        to whichever node is its primary keeps authenticating).
-#     3. Once every node also uses NEW as masterauth and PASSWORD_OVERLAP_SECONDS have passed since
+#     3. Once every node also uses NEW as masterauth and OVERLAP_SECONDS have passed since
 #        step 1 (time for clients to pick up the new Secret): ACL SETUSER default resetpass >NEW,
 #        the old password stops working.
 #    Passwords go to redis-cli on stdin or in REDISCLI_AUTH, never on a command line.
 # Never exits on a Redis error (the server may be loading or restarting). RUNTIME_DIR/reloader.alive
 # is touched every tick; `reloader.sh alive` (the probes) fails when it is older than 2 minutes.
 # Environment: RUNTIME_DIR, REDIS_PORT, REDIS_TLS, REDIS_TLS_DIR, SECRET_PASSWORD_FILE,
-#              RELOAD_INTERVAL (seconds, default 10), PASSWORD_OVERLAP_SECONDS (default 3600),
+#              RELOAD_INTERVAL (seconds, default 10), OVERLAP_SECONDS (default 3600),
 #              REDIS_HOST (default localhost: the node of this pod).
 set -u
 if [ "${1:-}" = "alive" ]; then
@@ -97,7 +97,7 @@ rotate_password() {
     [ "$(as "$new" cli_for 10 -h "${node%:*}" -p "${node##*:}" config get masterauth 2>/dev/null | tr -d '\r' | sed -n 2p)" = "$new" ] || return 0
   done
   since="$(cat "$RUNTIME_DIR/rotation-since")"
-  [ $(($(date +%s) - since)) -ge "${PASSWORD_OVERLAP_SECONDS:-3600}" ] || return 0
+  [ $(($(date +%s) - since)) -ge "${OVERLAP_SECONDS:-3600}" ] || return 0
   reply="$(printf 'ACL SETUSER default resetpass %s\n' "$(quoted ">$new")" | as "$new" local_cli 2>&1 | tr -d '\r')"
   if [ "$reply" = "OK" ]; then
     rm -f "$RUNTIME_DIR/rotation-since"
