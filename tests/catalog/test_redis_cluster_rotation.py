@@ -217,8 +217,10 @@ def test_a_renewed_certificate_is_served_without_restart_and_old_connections_sur
             time.sleep(0.1)
         waited = time.monotonic() - swapped
         assert serial == 0xB2, f"new handshakes still present serial {serial:#x} after {waited:.1f}s"
-        # "within the reload interval": one tick of the loop plus one redis-cli round trip.
-        assert waited <= INTERVAL + 3, f"certificate B served only after {waited:.1f}s (interval {INTERVAL}s)"
+        # "within the reload interval": one tick of the loop, plus the tick's own work (cksum,
+        # redis-cli) on a loaded 2-core CI machine.
+        assert waited <= INTERVAL + 4, f"certificate B served only after {waited:.1f}s (interval {INTERVAL}s)"
+        print(f"certificate B served {waited:.2f}s after the ..data swap (reload interval {INTERVAL}s)")
         # The connection opened before the swap still works, on its original certificate.
         assert _command(before, "PING") == b"+PONG\r\n"
         assert _command(before, "CLIENT", "GETNAME") == b"$22\r\nopened-before-the-swap\r\n"

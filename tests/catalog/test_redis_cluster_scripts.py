@@ -218,7 +218,8 @@ def test_every_pod_restarting_on_new_ips_finds_the_cluster_again(cluster: Cluste
 def test_scale_up_adds_a_primary_and_a_replica_and_rebalances(cluster: Cluster) -> None:
     for i in range(6):
         cluster.start(i, f"127.0.0.{80 + i}")
-    assert cluster.bootstrap(6, 1).returncode == 0
+    first = cluster.bootstrap(6, 1)
+    assert first.returncode == 0, first.stdout + first.stderr
     for i in (6, 7):
         cluster.start(i, f"127.0.0.{80 + i}")
     grown = cluster.bootstrap(8, 1)

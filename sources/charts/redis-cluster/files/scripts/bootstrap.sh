@@ -97,7 +97,9 @@ else
 fi
 # CLUSTER NODES of $1 with each line prefixed by the zone of its address ("-" when unknown).
 zoned_nodes() {
-  nodes_of "$1" | awk 'NR == FNR { zone[$1] = $2; next } { split($2, a, ":"); z = zone[a[1]]; print (z == "" ? "-" : z), $0 }' "$ZONEMAP" -
+  nodes_of "$1" | awk -v zones="$ZONEMAP" '
+    BEGIN { while ((getline line < zones) > 0) { split(line, f, " "); zone[f[1]] = f[2] } }
+    { split($2, a, ":"); z = zone[a[1]]; print (z == "" ? "-" : z), $0 }'
 }
 # One replica swap that fixes a primary whose replicas all share its zone: "R_ip Q_id S_ip P_id"
 # (R, replica of P, goes to Q; S, replica of Q, goes to P); nothing when the layout is fine or
@@ -252,6 +254,13 @@ fi
 first="$(resolve "$(host 0)")"
 if [ -s "$ZONEMAP" ] && [ "$REPLICAS" -gt 0 ]; then
   wait_agreed "$first:$REDIS_PORT"
+  # Replicas made by `--cluster create` or step b register a little later in node 0's view.
+  tries=0
+  until [ "$(nodes_of "$first" | awk '$3 ~ /slave/ && $3 !~ /fail/' | wc -l)" -ge $((NODES - PRIMARIES)) ]; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 30 ] || break
+    sleep 1
+  done
   swaps=0
   until zones_ok "$first"; do
     swap="$(zone_swap "$first")"
