@@ -124,7 +124,7 @@ class Cluster:
             REPLICAS=str(replicas),
             STATEFULSET=STATEFULSET,
             REBALANCE="true",
-            WAIT_SECONDS="90",
+            WAIT_SECONDS="240",  # the Job's deadline; generous: CI machines are shared and loaded
         )
         try:
             return subprocess.run(
@@ -132,7 +132,7 @@ class Cluster:
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=180,
+                timeout=360,
             )
         except subprocess.TimeoutExpired as exc:
             raise AssertionError(f"bootstrap.sh hung: {exc.stdout!r} {exc.stderr!r}") from exc
