@@ -313,8 +313,8 @@ def test_collector_runs_restricted_and_ships_logs_to_elasticsearch() -> None:
     assert spec["config"]["exporters"]["elasticsearch"]["password"] == "${env:ES_PASSWORD}"
     secret_refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in spec["env"]}
     assert secret_refs == {
-        "ES_USERNAME": "elasticsearch-credentials",
-        "ES_PASSWORD": "elasticsearch-credentials",
+        "ES_USERNAME": "spotify-ai-agent-observability-elasticsearch",
+        "ES_PASSWORD": "spotify-ai-agent-observability-elasticsearch",
     }
     assert spec["config"]["exporters"]["otlp/traces"]["endpoint"].startswith(
         "observability-jaeger-collector.observability-tracing.svc"
