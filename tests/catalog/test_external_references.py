@@ -7,14 +7,18 @@ whole release with the values it was rendered from, as ``chartforge check`` does
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from tests.catalog.conftest import ENVIRONMENTS, catalog, render_text
+from tests.catalog.conftest import ENVIRONMENTS, ROOT, catalog, render_text
 from tests.conftest import require_tool
 
 from chartforge import proc, schema, tools
+from chartforge.build import build
+from chartforge.check import run_check
 from chartforge.envvalues import merge, umbrella_defaults
 from chartforge.helm import assemble, chart_values, environment_data, write_values
 from chartforge.policy import parse_manifests, run_policy
@@ -115,3 +119,31 @@ def test_declarations_are_values_with_a_schema() -> None:
     )
     errors = [e.message for e in validator.iter_errors(values)]
     assert any("'description' is a required property" in m for m in errors), errors
+
+
+def test_check_reads_declarations_from_the_merged_release_values(tmp_path: Path) -> None:
+    """`chartforge check` judges each chart with the whole release's values: dropping staging's
+    declaration of a backup Secret is reported, at the workload that reads it."""
+    project = tmp_path / "project"
+    for top in ("sources", "charts", "values"):
+        shutil.copytree(ROOT / top, project / top)
+    staging = project / "sources" / "environments" / "staging.yaml"
+    text = staging.read_text(encoding="utf-8")
+    declaration = text.index("    - kind: Secret\n      name: spotify-ai-agent-mongodb-sharded-backup-s3")
+    end = text.index("\n", text.index("description:", declaration)) + 1
+    staging.write_text(text[:declaration] + text[end:], encoding="utf-8")
+    build(project)
+
+    def refs(root: Path) -> list[tuple[str, str, str, str]]:
+        result = run_check(root, stages=("policy",), environments=["staging"], kubernetes_versions=["1.37"])
+        return [(d.code, d.chart, d.kind, d.field) for d in result.diagnostics if d.code.startswith("REF-")]
+
+    assert refs(project) == [
+        (
+            "REF-MISSING",
+            "mongodb-sharded",
+            "CronJob",
+            "spec.jobTemplate.spec.template.spec.volumes[s3].secret.secretName",
+        )
+    ]
+    assert refs(ROOT) == []
