@@ -230,7 +230,7 @@ def reference_findings(
             key = (ns, "Secret", written[0])
             others = [w for w in writers.get(key, []) if w.obj is not m.obj]
             owners = [f"{w.kind} '{w.name}'" for w in others]
-            if key in {k for k in rendered if k[1] == "Secret"}:
+            if key in rendered:
                 owners.insert(0, f"the Secret '{written[0]}' the release renders")
             if owners:
                 message = f"Secret '{written[0]}' has another writer: " + ", ".join(owners)
