@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chartforge.build import build
+from chartforge.compile.build import build
 from chartforge.images import ImageUse, collect, list_images, manifest_images
 from chartforge.policy.model import Manifest
 from tests.catalog.conftest import ENVIRONMENTS, catalog, render_text

@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from chartforge import helm as helmcmd
-from chartforge.catalog import Catalog, load_catalog
+from chartforge.compile.assemble import assemble
+from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.errors import UsageError
-from chartforge.policy.manifests import parse_manifests
+from chartforge.kube import KubeVersion
+from chartforge.policy.manifests import from_resources
 from chartforge.policy.model import Manifest, as_map, pod_template
 from chartforge.policy.workload import split_image
 from chartforge.tools import Helm, find_helm
+from chartforge.validate.manifests import parse_manifest_text
 
 
 @dataclass(frozen=True, order=True)
@@ -138,7 +141,7 @@ def _chart_of(catalog: Catalog, source: str) -> str:
 def rendering_images(catalog: Catalog, environment: str, text: str) -> list[tuple[str, ImageUse]]:
     """Every (reference, use) in one ``helm template`` output of the umbrella."""
     out = []
-    for m in parse_manifests(text, file=f"<helm template {catalog.umbrella} {environment}>"):
+    for m in from_resources(parse_manifest_text(text, f"<helm template {catalog.umbrella} {environment}>")):
         for container, reference in manifest_images(m):
             out.append(
                 (reference, ImageUse(_chart_of(catalog, m.source), environment, m.kind, m.name, container))
@@ -160,15 +163,15 @@ def list_images(
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
     helm = helm or find_helm()
-    version = ".".join(catalog.kubernetes_versions[-1].split(".")[:2])
-    with helmcmd.assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    version = KubeVersion.parse(catalog.kubernetes_versions[-1])
+    with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
 
         def render(env: str) -> str:
             return helmcmd.template(
                 helm, assembled / catalog.umbrella, release=catalog.umbrella, namespace=catalog.umbrella,
-                values_files=[catalog.root / "values" / f"{env}.yaml"], kube_version=f"{version}.0",
+                values_files=[catalog.project.values_file(env)], kube_version=version.full,
             )  # fmt: skip
 
         texts = list(pool.map(render, envs))
     uses = [u for env, text in zip(envs, texts, strict=True) for u in rendering_images(catalog, env, text)]
-    return ImagesResult(envs, version, collect(uses))
+    return ImagesResult(envs, str(version), collect(uses))

@@ -16,20 +16,24 @@ import pytest
 from tests.catalog.conftest import ENVIRONMENTS, ROOT, catalog, render_text
 from tests.conftest import require_tool
 
-from chartforge import proc, schema, tools
-from chartforge.build import build
+from chartforge import proc, tools
 from chartforge.check import run_check
-from chartforge.envvalues import merge, umbrella_defaults
-from chartforge.helm import assemble, chart_values, environment_data, write_values
-from chartforge.policy import parse_manifests, run_policy
+from chartforge.compile import schema
+from chartforge.compile.assemble import assemble, chart_values, environment_data
+from chartforge.compile.build import build
+from chartforge.compile.envvalues import merge, umbrella_defaults
+from chartforge.helm import write_values
+from chartforge.policy import run_policy
+from chartforge.policy.manifests import from_resources
 from chartforge.policy.references import references, written_secret
+from chartforge.validate.manifests import parse_manifest_text
 
 UMBRELLA = "spotify-ai-agent"
 
 
 def _release(env: str, external_secrets: bool) -> tuple[list[Any], dict[str, Any]]:
     switch = f"global.externalSecrets.enabled={str(external_secrets).lower()}"
-    objects = parse_manifests(render_text(UMBRELLA, env, switch), file=f"<{env}>")
+    objects = from_resources(parse_manifest_text(render_text(UMBRELLA, env, switch), f"<{env}>"))
     values = merge(umbrella_defaults(catalog()), environment_data(catalog(), env))
     values = merge(values, {"global": {"externalSecrets": {"enabled": external_secrets}}})
     return objects, values
