@@ -373,7 +373,10 @@ def test_tracing_per_environment() -> None:
             assert backend["elasticsearch"]["auth"]["basic"]["password"] == "${env:ES_PASSWORD}"
             assert backend["elasticsearch"]["tls"] == {"ca_file": "/etc/jaeger/elasticsearch-ca/ca.crt"}
             assert spec["volumes"] == [
-                {"name": "elasticsearch-ca", "secret": {"secretName": "spotify-ai-agent-observability-elasticsearch-ca"}}
+                {
+                    "name": "elasticsearch-ca",
+                    "secret": {"secretName": "spotify-ai-agent-observability-elasticsearch-ca"},
+                }
             ]
             assert spec["replicas"] == 2 and spec["podDisruptionBudget"] == {"maxUnavailable": 1}
             (cleaner,) = [
