@@ -28,6 +28,7 @@ from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, has_errors
 from chartforge.errors import ToolError, ToolNotFound, UsageError
 from chartforge.kube import KubeVersion, spelled
@@ -37,7 +38,7 @@ from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import EngineName, make_engine
-from chartforge.yamlio import load_yaml
+from chartforge.yamlio import load_yaml, plain
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -185,6 +186,7 @@ def _policy(
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
+        release_values = merge(umbrella_defaults(catalog), plain(env_values))  # as helm sees them
         for chart in catalog.charts:
             objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name
@@ -193,6 +195,7 @@ def _policy(
                 objects, chart=chart.name, environment=env, kubernetes_version=rendering.versions[-1],
                 values=section, waivers=waivers, namespace=catalog.umbrella, values_path=f"values/{env}.yaml",
                 context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
+                release_values=release_values,
             )  # fmt: skip
             checked += [Checked("policy", chart.name, env, rendering.versions[-1], r.source, r.kind, r.name)
                         for r in objects]  # fmt: skip

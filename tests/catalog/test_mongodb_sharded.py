@@ -100,7 +100,13 @@ def test_keyfile_auth_and_generated_secrets(env: str) -> None:
     mongos_conf = yaml.safe_load(config(env)["mongos.conf"])
     assert mongos_conf["security"]["clusterAuthMode"] == "keyFile"
     assert mongos_conf["sharding"]["configDB"].startswith(f"{CHART}-configsvr/")
-    (secret,) = find(rendered(CHART, env), "Secret", "-auth")
+    # production reads it from security-baseline's ExternalSecret (global.externalSecrets.enabled); generated when off
+    objects = (
+        render_with(env, "global.externalSecrets.enabled=false")
+        if env == "production"
+        else rendered(CHART, env)
+    )
+    (secret,) = find(objects, "Secret", "-auth")
     assert set(secret["data"]) == {
         "mongodb-root-password", "mongodb-metrics-password", "mongodb-backup-password", "mongodb-keyfile",
     }  # fmt: skip
@@ -110,12 +116,17 @@ def test_keyfile_auth_and_generated_secrets(env: str) -> None:
 
 
 def test_existing_secret_replaces_the_generated_one() -> None:
-    objects = render_with("production", "auth.existingSecret=mongo-creds")
+    objects = render_with("staging", "auth.existingSecret=mongo-creds")  # staging generates its own otherwise
     assert find(objects, "Secret") == []
     for where, spec in pod_specs(objects):
         for volume in spec["volumes"]:
             secret = volume.get("secret", {}).get("secretName")
-            assert secret in (None, "mongo-creds", f"{CHART}-tls", "mongodb-sharded-backup-s3"), (
+            assert secret in (
+                None,
+                "mongo-creds",
+                f"{CHART}-tls",
+                "spotify-ai-agent-mongodb-sharded-backup-s3",
+            ), (
                 where,
                 volume,
             )
@@ -168,7 +179,7 @@ def test_backups_with_thirty_day_retention(env: str) -> None:
     assert dump["image"].startswith("docker.io/library/mongo:")
     assert upload["image"].startswith("docker.io/amazon/aws-cli:")
     volumes = {v["name"]: v for v in pod["volumes"]}
-    assert volumes["s3"]["secret"]["secretName"] == "mongodb-sharded-backup-s3"
+    assert volumes["s3"]["secret"]["secretName"] == "spotify-ai-agent-mongodb-sharded-backup-s3"
 
 
 def test_backup_needs_an_s3_secret() -> None:

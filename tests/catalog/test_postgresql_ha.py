@@ -179,7 +179,7 @@ def test_backups_are_kept_30_days_in_production() -> None:
     assert spilo["BACKUP_SCHEDULE"] == "0 1 * * *"
     assert spilo["WAL_S3_BUCKET"] and spilo["WAL_BUCKET_SCOPE_PREFIX"] == ""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        assert spilo[key]["secretKeyRef"]["name"] == "postgresql-ha-backup-s3"
+        assert spilo[key]["secretKeyRef"]["name"] == "spotify-ai-agent-postgresql-ha-backup-s3"
     config = yaml.safe_load(
         one(rendered(CHART, "production"), "ConfigMap", "-postgresql-config")["data"]["spilo.yaml"]
     )
@@ -214,7 +214,10 @@ def test_point_in_time_restore_bootstraps_a_new_cluster_from_the_source_backups(
     assert spilo["CLONE_SCOPE"] == "prod-postgres-postgresql-ha"
     assert spilo["CLONE_WALG_S3_PREFIX"] == source
     assert spilo["CLONE_TARGET_TIME"] == "2025-03-01 09:29:00+00:00"
-    assert spilo["CLONE_AWS_SECRET_ACCESS_KEY"]["secretKeyRef"]["name"] == "postgresql-ha-backup-s3"
+    assert (
+        spilo["CLONE_AWS_SECRET_ACCESS_KEY"]["secretKeyRef"]["name"]
+        == "spotify-ai-agent-postgresql-ha-backup-s3"
+    )
     assert spilo["SCOPE"] == "prod-restored-postgresql-ha"  # a new cluster, archiving elsewhere
 
 
@@ -368,7 +371,12 @@ def test_changing_a_patroni_setting_changes_the_checksum() -> None:
 
 
 def test_generated_passwords_are_kept_and_never_in_values(env: str) -> None:
-    objects = rendered(CHART, env)
+    # production reads it from security-baseline's ExternalSecret (global.externalSecrets.enabled); generated when off
+    objects = (
+        render_with(env, "global.externalSecrets.enabled=false")
+        if env == "production"
+        else rendered(CHART, env)
+    )
     secret = one(objects, "Secret", "-credentials")
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert set(secret["data"]) == {

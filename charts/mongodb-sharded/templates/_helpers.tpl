@@ -61,6 +61,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- include "mongodb-sharded.componentName" . -}}
 {{- end -}}
 
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "mongodb-sharded.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
+{{- end -}}
+
 {{/* Secret holding the passwords and the keyfile. */}}
 {{- define "mongodb-sharded.secretName" -}}
 {{- default (include "mongodb-sharded.componentName" (dict "context" . "component" "auth")) .Values.auth.existingSecret -}}

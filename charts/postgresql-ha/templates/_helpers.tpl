@@ -61,6 +61,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- include "postgresql-ha.componentName" . -}}
 {{- end -}}
 
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "postgresql-ha.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
+{{- end -}}
+
 {{/* Patroni scope: the cluster name in Patroni's ConfigMaps and in the default backup path. */}}
 {{- define "postgresql-ha.scope" -}}
 {{- if .Values.patroni.scope -}}

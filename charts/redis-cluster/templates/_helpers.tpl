@@ -61,6 +61,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- include "redis-cluster.componentName" . -}}
 {{- end -}}
 
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "redis-cluster.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
+{{- end -}}
+
 {{/* Headless Service of the nodes: stable pod DNS names <pod>.<headless>.<namespace>.svc.<domain>. */}}
 {{- define "redis-cluster.headlessName" -}}
 {{- printf "%s-headless" (include "redis-cluster.componentName" (dict "context" . "component" "node")) | trunc 63 | trimSuffix "-" -}}
