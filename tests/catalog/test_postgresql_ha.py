@@ -88,14 +88,19 @@ def test_patroni_uses_the_kubernetes_api_with_its_own_token_and_a_minimal_role(e
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
 
 
-def test_only_the_members_mount_a_service_account_token(env: str) -> None:
+def test_only_the_members_and_the_update_hook_mount_a_service_account_token(env: str) -> None:
     objects = rendered(CHART, env)
     for sa in find(objects, "ServiceAccount"):
-        expected = sa["metadata"]["name"].endswith("-postgresql")
+        expected = sa["metadata"]["name"].endswith(("-postgresql", "-update"))
         assert sa["automountServiceAccountToken"] is expected, sa["metadata"]["name"]
     for owner in pod_templates(objects):
-        expected = owner["kind"] == "StatefulSet"
+        expected = owner["kind"] == "StatefulSet" or owner["metadata"]["name"].endswith("-update")
         assert owner["spec"]["template"]["spec"]["automountServiceAccountToken"] is expected
+        # exactly the pods that call the Kubernetes API carry the label security-baseline selects
+        labels = owner["spec"]["template"]["metadata"]["labels"]
+        assert (labels.get("access.spotify-ai-agent.io/kube-api") == "true") is expected, owner["metadata"][
+            "name"
+        ]
 
 
 def test_read_write_read_only_and_headless_services(env: str) -> None:
@@ -357,11 +362,15 @@ def test_config_checksums_roll_the_pods(env: str) -> None:
         assert any(k.startswith("checksum/") and len(v) == 64 for k, v in annotations.items())
 
 
-def test_changing_a_patroni_setting_changes_the_checksum() -> None:
+def test_only_member_settings_change_the_checksum() -> None:
+    """Bootstrap/dynamic settings go through PATCH /config (update hook); member settings roll pods."""
+
     def checksum(objects: list[dict[str, Any]]) -> str:
         return str(members(objects)["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
 
-    assert checksum(render_with("staging")) != checksum(render_with("staging", "patroni.ttl=45"))
+    base = checksum(render_with("staging"))
+    assert base == checksum(render_with("staging", "patroni.ttl=45", "postgresql.parameters.work_mem=8MB"))
+    assert base != checksum(render_with("staging", "patroni.followerLabelValue=standby"))
 
 
 # --- passwords ------------------------------------------------------------------------------------
@@ -376,6 +385,7 @@ def test_generated_passwords_are_kept_and_never_in_values(env: str) -> None:
         "replication-password",
         "password",
         "metrics-password",
+        "patroni-password",
     }
     assert all(len(v) >= 40 for v in secret["data"].values())  # base64 of 32 random characters
     values_text = (ROOT / "charts" / CHART / "values.yaml").read_text(encoding="utf-8")
