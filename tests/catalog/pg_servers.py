@@ -17,11 +17,14 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,7 +48,7 @@ def _postgres_ids() -> tuple[int, int] | None:
     return pw.pw_uid, pw.pw_gid
 
 
-def _demote() -> None:
+def demote() -> None:
     ids = _postgres_ids()
     if ids:
         os.setgid(ids[1])
@@ -81,7 +84,7 @@ def spawn(argv: list[str], log: Path, pidfile: Path, env: dict[str, str] | None 
     """Start ``argv`` in its own session as the servers' user; its pid goes to ``pidfile``."""
     out = log.open("ab")
     proc = subprocess.Popen(
-        argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_demote,
+        argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=demote,
         start_new_session=True, env={**os.environ, **(env or {})}, cwd=log.parent,
     )  # fmt: skip
     out.close()
@@ -125,7 +128,7 @@ def port_open(port: int) -> bool:
 
 
 def run_as(argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, preexec_fn=_demote, capture_output=True, text=True, timeout=60, **kw)
+    return subprocess.run(argv, preexec_fn=demote, capture_output=True, text=True, timeout=60, **kw)
 
 
 # --- etcd ------------------------------------------------------------------------------------
@@ -287,3 +290,128 @@ def write_patroni_cluster(
     (root / "members.json").write_text(json.dumps({"members": members}))
     give(root)
     return rest_ports
+
+
+# --- certificates and kubelet-style Secret volumes --------------------------------------------
+
+
+def make_ca(d: Path) -> tuple[Path, Path]:
+    key, crt = d / "ca.key", d / "ca.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(crt), "-days", "2", "-subj", "/CN=chartforge test CA"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return key, crt
+
+
+def make_cert(d: Path, ca: tuple[Path, Path], name: str, serial: int) -> dict[str, bytes]:
+    """A server certificate for localhost/127.0.0.1 signed by ``ca``: the files of a kubernetes.io/tls Secret."""
+    key, csr, crt, ext = d / f"{name}.key", d / f"{name}.csr", d / f"{name}.crt", d / f"{name}.ext"
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    subprocess.run(
+        ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(csr), "-subj", "/CN=localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca[1]), "-CAkey", str(ca[0]),
+         "-set_serial", str(serial), "-days", "1", "-extfile", str(ext), "-out", str(crt)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return {"tls.crt": crt.read_bytes(), "tls.key": key.read_bytes(), "ca.crt": ca[1].read_bytes()}
+
+
+def kubelet_mount(mount: Path, files: dict[str, bytes], mode: int = 0o640) -> None:
+    """Write ``files`` into ``mount`` the way the kubelet updates a Secret volume: a new
+    timestamped directory, then an atomic rename of the ``..data`` symlink onto it; the
+    visible names are symlinks through ``..data``."""
+    mount.mkdir(exist_ok=True)
+    version = mount / f"..{time.strftime('%Y_%m_%d_%H_%M_%S')}.{time.monotonic_ns()}"
+    version.mkdir()
+    for name, content in files.items():
+        (version / name).write_bytes(content)
+        (version / name).chmod(mode)
+    give(mount)
+    tmp = mount / "..data_tmp"
+    tmp.symlink_to(version.name)
+    os.rename(tmp, mount / "..data")
+    for name in files:
+        link = mount / name
+        if not link.is_symlink():
+            link.symlink_to(f"..data/{name}")
+
+
+def presented_serial(port: int) -> int:
+    """Serial of the certificate a PostgreSQL-protocol server presents in a new TLS handshake."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(struct.pack("!ii", 8, 80877103))  # SSLRequest
+        assert sock.recv(1) == b"S", "the server refused TLS"
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with context.wrap_socket(sock) as tls:
+            der = tls.getpeercert(binary_form=True)
+    assert der
+    out = subprocess.run(
+        ["openssl", "x509", "-noout", "-serial"], input=ssl.DER_cert_to_PEM_cert(der), capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    return int(out.stdout.strip().split("=", 1)[1], 16)
+
+
+# --- a plain PostgreSQL server ----------------------------------------------------------------
+
+
+def start_postgres(d: Path, tls: dict[str, bytes] | None = None) -> int:
+    """initdb + postgres on a free port (socket in ``d``), SCRAM for TCP, TLS when ``tls`` is given."""
+    port = free_port()
+    data = d / "data"
+    d.mkdir(exist_ok=True)
+    give(d)
+    run_as([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+            "--auth-host=scram-sha-256"], check=True)  # fmt: skip
+    conf = [f"port = {port}", "listen_addresses = '127.0.0.1'", f"unix_socket_directories = '{d}'"]
+    if tls:
+        for name, content in tls.items():
+            (data / name).write_bytes(content)
+            (data / name).chmod(0o600)
+        give(data)
+        conf += [
+            "ssl = on",
+            "ssl_cert_file = 'tls.crt'",
+            "ssl_key_file = 'tls.key'",
+            "ssl_ca_file = 'ca.crt'",
+        ]
+    with (data / "postgresql.conf").open("a") as f:
+        f.write("\n".join(conf) + "\n")
+    spawn([str(PG_BIN / "postgres"), "-D", str(data)], d / "postgres.log", d / "server.pid")
+    wait_for(lambda: port_open(port), 30, "postgres")
+    return port
+
+
+def psql(d: Path, port: int, sql: str, user: str = "postgres", db: str = "postgres") -> str:
+    out = run_as(
+        [str(PG_BIN / "psql"), "-h", str(d), "-p", str(port), "-U", user, "-XtAc", sql, db], check=True
+    )
+    return out.stdout.strip()
+
+
+def patroni_healthy(rest_ports: dict[str, int]) -> bool:
+    """One running leader and every other member a replica in sync (lag 0), per Patroni's /cluster."""
+    for port in rest_ports.values():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/cluster", timeout=5) as r:
+                members = json.load(r)["members"]
+            break
+        except OSError:
+            continue
+    else:
+        return False
+    leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running"]
+    replicas = [m for m in members if m["role"] != "leader" and m["state"] in ("running", "streaming")]
+    return (
+        len(leaders) == 1
+        and len(replicas) == len(rest_ports) - 1
+        and all(m.get("lag") == 0 for m in replicas)
+    )

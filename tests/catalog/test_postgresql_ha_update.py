@@ -44,7 +44,7 @@ CHART_SETS = (
 def chart_files() -> tuple[str, str, dict[str, Any]]:
     """update.py, dcs.json and the StatefulSet as the chart renders them for production."""
     objects = render_with(CHART, "production", *CHART_SETS)
-    script = find(objects, "ConfigMap", "-update")[0]["data"]["update.py"]
+    script = find(objects, "ConfigMap", "-scripts")[0]["data"]["update.py"]
     dcs = find(objects, "ConfigMap", "-postgresql-config")[0]["data"]["dcs.json"]
     return script, dcs, find(objects, "StatefulSet", "-postgresql")[0]
 
@@ -83,15 +83,7 @@ class Cluster:
         raise AssertionError("no member answers /cluster")
 
     def healthy(self) -> bool:
-        try:
-            members = self.cluster()["members"]
-        except AssertionError:
-            return False
-        leaders = [m for m in members if m["role"] == "leader" and m["state"] == "running"]
-        replicas = [m for m in members if m["role"] != "leader" and m["state"] in ("running", "streaming")]
-        return (
-            len(leaders) == 1 and len(replicas) == len(NAMES) - 1 and all(m.get("lag") == 0 for m in replicas)
-        )
+        return pg.patroni_healthy(self.rest)
 
     def leader(self) -> str:
         return str(next(m["name"] for m in self.cluster()["members"] if m["role"] == "leader"))
