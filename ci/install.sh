@@ -31,6 +31,7 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # mongodb-sharded bootstr
 command -v pgbouncer >/dev/null 2>&1 || need_apt+=(pgbouncer)
 command -v patroni >/dev/null 2>&1 || need_apt+=(patroni)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)  # drill metrics
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then
     log "apt-get install ${need_apt[*]}"
@@ -42,7 +43,7 @@ if ((${#need_apt[@]})); then
 fi
 # Debian's packages start services (registry on :5000, redis on :6379); tests start their own.
 if command -v systemctl >/dev/null 2>&1; then
-  systemctl disable --now docker-registry redis-server postgresql pgbouncer patroni etcd >/dev/null 2>&1 || true
+  systemctl disable --now docker-registry redis-server postgresql pgbouncer patroni etcd prometheus-pushgateway >/dev/null 2>&1 || true
 fi
 
 # 2. The Python package.

@@ -61,7 +61,8 @@ def give(path: Path) -> None:
     ids = _postgres_ids()
     if ids:
         for p in [path, *path.rglob("*")]:
-            os.chown(p, *ids, follow_symlinks=False)
+            with contextlib.suppress(FileNotFoundError):  # a running server's temporary files
+                os.chown(p, *ids, follow_symlinks=False)
 
 
 @contextlib.contextmanager
@@ -80,11 +81,14 @@ def scratch() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def spawn(argv: list[str], log: Path, pidfile: Path, env: dict[str, str] | None = None) -> int:
-    """Start ``argv`` in its own session as the servers' user; its pid goes to ``pidfile``."""
+def spawn(
+    argv: list[str], log: Path, pidfile: Path, env: dict[str, str] | None = None, as_server: bool = True
+) -> int:
+    """Start ``argv`` in its own session (as the servers' user unless ``as_server`` is false); its
+    pid goes to ``pidfile``."""
     out = log.open("ab")
     proc = subprocess.Popen(
-        argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=demote,
+        argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=demote if as_server else None,
         start_new_session=True, env={**os.environ, **(env or {})}, cwd=log.parent,
     )  # fmt: skip
     out.close()
@@ -128,7 +132,9 @@ def port_open(port: int) -> bool:
 
 
 def run_as(argv: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, preexec_fn=demote, capture_output=True, text=True, timeout=60, **kw)
+    """``argv`` as the servers' user (output captured as text; 60 s unless ``timeout`` is given)."""
+    kw.setdefault("timeout", 60)
+    return subprocess.run(argv, preexec_fn=demote, capture_output=True, text=True, **kw)
 
 
 # --- etcd ------------------------------------------------------------------------------------
@@ -363,8 +369,9 @@ def presented_serial(port: int) -> int:
 # --- a plain PostgreSQL server ----------------------------------------------------------------
 
 
-def start_postgres(d: Path, tls: dict[str, bytes] | None = None) -> int:
-    """initdb + postgres on a free port (socket in ``d``), SCRAM for TCP, TLS when ``tls`` is given."""
+def start_postgres(d: Path, tls: dict[str, bytes] | None = None, extra: tuple[str, ...] = ()) -> int:
+    """initdb + postgres on a free port (socket in ``d``), SCRAM for TCP, TLS when ``tls`` is given,
+    ``extra`` postgresql.conf lines."""
     port = free_port()
     data = d / "data"
     d.mkdir(exist_ok=True)
@@ -384,7 +391,7 @@ def start_postgres(d: Path, tls: dict[str, bytes] | None = None) -> int:
             "ssl_ca_file = 'ca.crt'",
         ]
     with (data / "postgresql.conf").open("a") as f:
-        f.write("\n".join(conf) + "\n")
+        f.write("\n".join([*conf, *extra]) + "\n")
     spawn([str(PG_BIN / "postgres"), "-D", str(data)], d / "postgres.log", d / "server.pid")
     wait_for(lambda: port_open(port), 30, "postgres")
     return port
