@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+ROOT_CHARTS = Path(__file__).resolve().parents[2] / "charts"
 
 
 def free_port() -> int:
@@ -232,15 +233,21 @@ class Controller:
         self.thread.join()
 
 
-def run_update(root_dir: str) -> int:
-    """Entry point of the update script's subprocess: the chart's update.py (``root/update.py``,
-    taken from the rendered ConfigMap) with the local platform and the real Patroni REST API."""
-    root = Path(root_dir)
-    spec = importlib.util.spec_from_file_location("chart_update", root / "update.py")
+def load_update_module(directory: Path) -> Any:
+    """The chart's update.py (written to ``directory`` from the rendered ConfigMap) as a module."""
+    spec = importlib.util.spec_from_file_location("chart_update", directory / "update.py")
     assert spec and spec.loader
     update = importlib.util.module_from_spec(spec)
     sys.modules["chart_update"] = update
     spec.loader.exec_module(update)
+    return update
+
+
+def run_update(root_dir: str) -> int:
+    """Entry point of the update script's subprocess: the chart's update.py (``root/update.py``,
+    taken from the rendered ConfigMap) with the local platform and the real Patroni REST API."""
+    root = Path(root_dir)
+    update = load_update_module(root)
     platform = LocalPlatform(root)
     seeds = [f"http://127.0.0.1:{m['rest']}" for m in platform.spec["members"].values()]
     patroni = update.Patroni(seeds, PATRONI_USER, PATRONI_PASSWORD)

@@ -167,7 +167,7 @@ def test_update_hook_job_runs_the_script_with_the_api_and_patroni_credentials() 
     assert "access.spotify-ai-agent.io/object-store" not in pod["metadata"]["labels"]
     assert pod["spec"]["containers"][0]["command"] == ["python3", "/scripts/update.py"]
     (role,) = [r for r in find(objects, "Role", "-update")]
-    assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "delete"}
+    assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "delete", "patch"}
     (sts,) = find(objects, "StatefulSet", "-postgresql")
     env = {e["name"]: e for e in sts["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["PATRONI_RESTAPI_USERNAME"]["value"] == "patroni"
@@ -219,3 +219,26 @@ def test_update_replicas_first_one_switchover_idempotent_after_kills(cluster: Cl
     pg.wait_for(
         lambda: all(c.psql(n, "SHOW work_mem") == "8MB" for n in NAMES), 30, "work_mem on every member"
     )
+
+
+def test_volumes_grow_through_the_hook_not_the_claim_template(tmp_path: Path) -> None:
+    """persistence.size reaches the hook, which patches the claims (never shrinks); the claim
+    template takes the existing StatefulSet's size (lookup) so an upgrade never changes it."""
+    require_tool("helm")
+    objects = render_with(CHART, "production", "postgresql.persistence.size=300Gi")
+    (job,) = find(objects, "Job", "-update")
+    env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["DATA_VOLUME_SIZE"] == "300Gi" and env["DATA_VOLUME_CLAIM"] == "pgdata"
+    (role,) = find(objects, "Role", "-update")
+    assert {"resources": ["persistentvolumeclaims"], "verbs": ["get", "patch"], "apiGroups": [""]} in role[
+        "rules"
+    ]
+    template = (pg.ROOT_CHARTS / CHART / "templates" / "statefulset.yaml").read_text()
+    assert 'storage: {{ include "postgresql-ha.claimSize" . }}' in template
+    helpers = (pg.ROOT_CHARTS / CHART / "templates" / "_helpers.tpl").read_text()
+    assert 'lookup "apps/v1" "StatefulSet"' in helpers
+    script, _, _ = chart_files()
+    (tmp_path / "update.py").write_text(script)
+    quantity = pg.load_update_module(tmp_path).quantity
+    assert quantity("200Gi") < quantity("300Gi") < quantity("1Ti") and quantity("500M") < quantity("1Gi")
+    assert quantity("1.5Ti") == 1.5 * 2**40

@@ -117,6 +117,21 @@ annotations:
 {{- end }}
 {{- end -}}
 
+{{/* Storage request of the members' volumeClaimTemplates: the one the StatefulSet already has
+     (immutable), else postgresql.persistence.size (first install, helm template). */}}
+{{- define "postgresql-ha.claimSize" -}}
+{{- $size := .Values.postgresql.persistence.size -}}
+{{- $sts := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "postgresql-ha.componentName" (dict "context" . "component" "postgresql")) -}}
+{{- if $sts -}}
+{{- range $sts.spec.volumeClaimTemplates -}}
+{{- if eq .metadata.name "pgdata" -}}
+{{- $size = .spec.resources.requests.storage -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $size -}}
+{{- end -}}
+
 {{/* Secret holding the database passwords. */}}
 {{- define "postgresql-ha.credentialsSecret" -}}
 {{- if .Values.auth.existingSecret -}}

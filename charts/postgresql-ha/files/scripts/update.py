@@ -5,6 +5,8 @@ The StatefulSet uses ``updateStrategy: OnDelete``, so ``helm upgrade`` changes i
 without restarting anything. This script then brings every member to the new revision with at
 most one switchover and no failover:
 
+0. grow the members' volumes to postgresql.persistence.size (PATCH of each PVC; the
+   StatefulSet's volumeClaimTemplates keep their first size, which Kubernetes cannot change);
 1. apply the chart's dynamic configuration with Patroni's ``PATCH /config`` (ttl, loop_wait,
    synchronous_mode, postgresql.parameters...: the settings Patroni applies at run time);
 2. wait until the cluster is healthy (a leader, every member running, replicas within the lag);
@@ -75,10 +77,13 @@ class Kubernetes:
         self.base = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
         self.context = ssl.create_default_context(cafile=f"{self.SA}/ca.crt")
 
-    def _call(self, method: str, path: str) -> dict[str, Any] | None:
+    def _call(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"
+    ) -> dict[str, Any] | None:
         with open(f"{self.SA}/token", encoding="utf-8") as f:  # re-read: bound tokens rotate
             bearer = "Bearer " + f.read().strip()
-        req = urllib.request.Request(self.base + path, method=method, headers={"Authorization": bearer})
+        headers = {"Authorization": bearer, "Content-Type": content_type}
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=15, context=self.context) as resp:
                 data: dict[str, Any] = json.load(resp)
@@ -113,6 +118,25 @@ class Kubernetes:
 
     def replace(self, member: str) -> None:
         self._call("DELETE", f"/api/v1/namespaces/{self.namespace}/pods/{member}")
+
+    def resize_volumes(self, claim: str, size: str) -> None:
+        """Grow every member's PersistentVolumeClaim ``<claim>-<pod>`` to ``size`` (never shrink).
+
+        The StatefulSet's volumeClaimTemplates keep the size of the first install (Kubernetes
+        refuses to change them); the claims themselves can grow when their StorageClass has
+        allowVolumeExpansion, online for CSI drivers that support it."""
+        for member in self.members():
+            path = f"/api/v1/namespaces/{self.namespace}/persistentvolumeclaims/{claim}-{member}"
+            pvc = self._call("GET", path)
+            if pvc is None:
+                continue
+            current = pvc["spec"]["resources"]["requests"]["storage"]
+            if quantity(size) > quantity(current):
+                log(f"growing {claim}-{member} from {current} to {size}")
+                body = json.dumps({"spec": {"resources": {"requests": {"storage": size}}}}).encode()
+                self._call("PATCH", path, body, "application/merge-patch+json")
+            elif quantity(size) < quantity(current):
+                log(f"{claim}-{member} is {current}: volumes only grow, {size} ignored")
 
 
 class Patroni:
@@ -327,6 +351,19 @@ class Updater:
                 switchovers += 1
 
 
+UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+         "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}  # fmt: skip
+
+
+def quantity(text: str) -> float:
+    """Bytes of a Kubernetes storage quantity ("200Gi", "1.5Ti", "500M")."""
+    number = text.rstrip("kMGTPi")
+    unit = text[len(number) :]
+    if unit not in UNITS:
+        raise UpdateError(f"unsupported storage quantity {text!r}")
+    return float(number) * UNITS[unit]
+
+
 def merged(base: Any, patch: Any) -> Any:
     """``base`` with ``patch`` merged the way Patroni's PATCH /config does (null deletes)."""
     if not isinstance(base, dict) or not isinstance(patch, dict):
@@ -361,6 +398,10 @@ def main() -> int:
     config_file = os.environ.get("DCS_CONFIG_FILE", "")
     desired = json.loads(read(config_file)) if config_file else None
     try:
+        if os.environ.get("DATA_VOLUME_SIZE"):
+            platform.resize_volumes(
+                os.environ.get("DATA_VOLUME_CLAIM", "pgdata"), os.environ["DATA_VOLUME_SIZE"]
+            )
         n = Updater(platform, patroni, options).run(desired)
     except UpdateError as e:
         log(f"error: {e}")
