@@ -1,0 +1,33 @@
+#!/bin/bash
+# The pbm-agent sidecar beside every config server and shard member (Percona Backup for MongoDB):
+# it connects to its own mongod only (localhost, as the backup user), takes its part of the
+# cluster-consistent snapshots, slices the oplog continuously for point-in-time recovery and runs
+# restores; storage and PITR settings live in the cluster (`pbm config`, applied by the backup
+# Job). The agent reads the password at start: when the mounted auth Secret changes (rotation),
+# this wrapper restarts the agent with the new password, without restarting the pod.
+# Environment: MONGO_PORT, RELOAD_INTERVAL_SECONDS, plus what pbm-lib.sh reads.
+set -euo pipefail
+. "$(dirname "$0")/pbm-lib.sh"
+
+agent=""
+trap 'if [ -n "$agent" ]; then kill -TERM "$agent" 2>/dev/null || true; wait "$agent" || true; fi; exit 0' TERM INT
+password_file="$SECRETS_DIR/mongodb-backup-password"
+while :; do
+  seen="$(cksum < "$password_file")"
+  PBM_MONGODB_URI="$(backup_uri "localhost:$MONGO_PORT" "&directConnection=true")" pbm-agent &
+  agent=$!
+  echo "$agent" > "${PID_FILE:-/tmp/pbm-agent.pid}"  # the probes check this process
+  while kill -0 "$agent" 2>/dev/null && [ "$(cksum < "$password_file")" = "$seen" ]; do
+    sleep "${RELOAD_INTERVAL_SECONDS:-30}" &
+    wait $! || true
+  done
+  if ! kill -0 "$agent" 2>/dev/null; then
+    status=0
+    wait "$agent" || status=$?
+    echo "pbm-agent: exited with status $status" >&2
+    exit "$status"
+  fi
+  echo "pbm-agent: the backup password changed; restarting the agent"
+  kill -TERM "$agent"
+  wait "$agent" || true
+done
