@@ -39,6 +39,7 @@ dr_drill_last_success_timestamp_seconds $now
   fi
   push_metrics dr-drill "$body" || success=0
   for pid in "${agents[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${agents[@]}"; do wait "$pid" 2>/dev/null || true; done
   touch "$SHARED_DIR/done"
   if [ "$success" = 1 ]; then
     echo "drill: OK, restore took ${duration}s (objective ${RECOVERY_OBJECTIVE_SECONDS}s), $(($(date +%s) - started))s in all"
@@ -61,12 +62,14 @@ if ! wait_file "$SHARED_DIR/ready" "${WAIT_SECONDS:-600}"; then
   result="the scratch cluster did not start"
   exit 1
 fi
+result="could not start the pbm-agents"
 for port in $SCRATCH_PORTS; do
   PBM_MONGODB_URI="mongodb://127.0.0.1:$port/?directConnection=true" pbm-agent > "$SHARED_DIR/agent-$port.log" 2>&1 &
   agents+=("$!")
 done
 first_port="${SCRATCH_PORTS%% *}"
 export PBM_MONGODB_URI="mongodb://127.0.0.1:$first_port/?directConnection=true"
+result="pbm config failed"
 pbm config --file "$PBM_DRILL_CONFIG_FILE" >/dev/null
 if ! name="$(wait_for_snapshot "${WAIT_SECONDS:-600}")"; then
   result="no completed snapshot in the backup storage"

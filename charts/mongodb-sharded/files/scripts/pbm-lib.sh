@@ -50,9 +50,10 @@ push_metrics() {
   echo "metrics: pushed job=$job database=$DATABASE to $url"
 }
 
-# Name of the newest completed snapshot in `pbm list -o json` output (names are UTC timestamps).
+# Name of the newest completed snapshot in `pbm list -o json` output (names are UTC timestamps;
+# compact or indented JSON).
 latest_snapshot() {
-  tr '{}' '\n\n' | grep '"status":"done"' | grep -o '"name":"[^"]*"' | cut -d'"' -f4 | sort | tail -n 1
+  tr '{}' '\n\n' | grep -E '"status": *"done"' | grep -oE '"name": *"[^"]*"' | cut -d'"' -f4 | sort | tail -n 1
 }
 
 # Waits until PBM lists a completed snapshot after a resync of the storage (at most $1 seconds).
