@@ -9,7 +9,8 @@ The data is the ``databases`` of the fake_mongosh cluster state in ``$CLUSTER_ST
 reads it, a restore writes it, so the chart's integrity checks see what was restored.
 
 Checks what the real tools require: a connection string in PBM_MONGODB_URI (its password must be
-``$EXPECT_PASSWORD`` when set: the scripts percent-encode it), no credentials in the configuration
+``$EXPECT_PASSWORD``, or the content of ``$EXPECT_PASSWORD_FILE``, when set: the scripts
+percent-encode it), no credentials in the configuration
 file (they come from the environment or the workload identity), PITR off and one agent per replica
 set for a restore. Every call is appended to ``actions`` in the state.
 """
@@ -64,6 +65,8 @@ def connection() -> urllib.parse.SplitResult:
         fail("PBM_MONGODB_URI is not set")
     parsed = urllib.parse.urlsplit(uri)
     expected = os.environ.get("EXPECT_PASSWORD")
+    if os.environ.get("EXPECT_PASSWORD_FILE"):  # the user's password as mongod knows it now
+        expected = Path(os.environ["EXPECT_PASSWORD_FILE"]).read_text()
     if expected is not None and urllib.parse.unquote(parsed.password or "") != expected:
         fail("authentication failed")
     return parsed
@@ -105,6 +108,7 @@ def agent() -> None:
                 "node": node,
                 "user": urllib.parse.unquote(parsed.username or ""),
                 "query": parsed.query,
+                "key": os.environ.get("AWS_ACCESS_KEY_ID"),
             }
         )
         save(state)
@@ -122,6 +126,7 @@ def command(args: list[str]) -> None:
                 "action": " ".join(args),
                 "user": urllib.parse.unquote(parsed.username or ""),
                 "query": parsed.query,
+                "key": os.environ.get("AWS_ACCESS_KEY_ID"),
             }
         )
         save(state)

@@ -216,17 +216,21 @@ def test_only_the_pods_that_back_up_restore_or_drill_reach_the_object_store(env:
         assert labelled == {"configsvr", "shard0", "shard1", "backup", "drill", "restore"}
 
 
+def _s3_secrets(objects: list[dict[str, Any]]) -> set[str]:
+    """Secrets mounted as object-store keys (volume "s3"); keys never go into env of the pod spec."""
+    names = set()
+    for _, spec in pod_specs(objects):
+        for c in spec.get("initContainers", []) + spec["containers"]:
+            assert not [e for e in c.get("env", []) if e["name"].startswith("AWS_")], c["name"]
+        names |= {v["secret"]["secretName"] for v in spec["volumes"] if v["name"] == "s3"}
+    return names
+
+
 def test_object_store_credentials_workload_identity_in_production_keys_elsewhere(env: str) -> None:
     objects = rendered(CHART, env)
     accounts = {a["metadata"]["name"].removeprefix(f"{CHART}-"): a for a in find(objects, "ServiceAccount")}
-    key_refs = set()
-    for _, spec in pod_specs(objects):
-        for c in spec.get("initContainers", []) + spec["containers"]:
-            for e in c.get("env", []):
-                if e["name"].startswith("AWS_"):
-                    key_refs.add(e["valueFrom"]["secretKeyRef"]["name"])
     if env == "production":
-        assert key_refs == set()  # no static keys: IRSA through the annotated ServiceAccounts
+        assert _s3_secrets(objects) == set()  # no static keys: IRSA through the annotated ServiceAccounts
         for name in ("configsvr", "shard", "backup"):
             assert accounts[name]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith(
                 "arn:aws:iam::"
@@ -234,14 +238,12 @@ def test_object_store_credentials_workload_identity_in_production_keys_elsewhere
         for name in ("mongos", "bootstrap"):
             assert "annotations" not in accounts[name]["metadata"]
     elif env == "staging":
-        assert key_refs == {f"{CHART}-backup-s3"}
+        assert _s3_secrets(objects) == {f"{CHART}-backup-s3"}
         assert all("annotations" not in a["metadata"] for a in accounts.values())
     secret_mode = render_with(
         "production", "backup.credentials.mode=secret", "backup.credentials.existingSecret=keys"
     )
-    refs = {e["valueFrom"]["secretKeyRef"]["name"] for _, spec in pod_specs(secret_mode) for c in spec["containers"]
-            for e in c.get("env", []) if e["name"].startswith("AWS_")}  # fmt: skip
-    assert refs == {"keys"}
+    assert _s3_secrets(secret_mode) == {"keys"}
 
 
 def test_backup_needs_a_bucket() -> None:

@@ -42,11 +42,7 @@ FAKE_MONGOSH = HERE / "fake_mongosh.js"
 CHART = "mongodb-sharded"
 BUCKET = "spotify-ai-agent-staging-backups"
 BACKUP_PASSWORD = "b&ck/up %pass"  # percent-encoded by the scripts, checked by the stand-in
-S3_KEYS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "eu-west-1",
-}
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto takes any keys
 
 
 def _free_port() -> int:
@@ -167,8 +163,11 @@ class Bench:
         return self.root / "scripts"
 
     def variables(self, base: dict[str, str], **extra: str) -> dict[str, str]:
+        inherited = {
+            k: v for k, v in os.environ.items() if not k.startswith("AWS_")
+        }  # keys only from the files
         return {
-            **os.environ, **base, **S3_KEYS,
+            **inherited, **base, "S3_CREDENTIALS_DIR": str(self.root / "s3"),
             "PATH": f"{self.root / 'bin'}{os.pathsep}{os.environ['PATH']}",
             "SECRETS_DIR": str(self.root / "secrets"), "TLS_DIR": str(self.root / "tls"),
             "PBM_CONFIG_FILE": str(self.scripts / "pbm-config.yaml"),
@@ -227,6 +226,9 @@ def bench(tmp_path: Path, chart: Chart, s3: str) -> Bench:
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "mongodb-backup-password").write_text(BACKUP_PASSWORD)
     (tmp_path / "tls").mkdir()
+    (tmp_path / "s3").mkdir()  # the mounted object-store Secret (backup.credentials.mode secret)
+    for key, value in S3_KEYS.items():
+        (tmp_path / "s3" / key).write_text(value)
     for prefix in ("mongodb-sharded", "old-cluster"):
         b.clear(prefix)
     bin_dir = tmp_path / "bin"
@@ -286,8 +288,10 @@ def test_backup_takes_a_snapshot_applies_retention_and_pushes_its_timestamp(
 def test_pbm_agent_talks_to_its_own_mongod_and_restarts_with_a_rotated_password(bench: Bench) -> None:
     base = bench.chart.env_of("StatefulSet", "-shard0", "pbm-agent")
     assert base["MONGO_PORT"] == "27018"
+    known = bench.root / "mongod-knows"  # the backup user's password in mongod
+    known.write_text(BACKUP_PASSWORD)
     proc = subprocess.Popen(["bash", str(bench.scripts / "pbm-agent.sh")], start_new_session=True,
-                            env=bench.variables(base, RELOAD_INTERVAL_SECONDS="1",
+                            env=bench.variables(base, RELOAD_INTERVAL_SECONDS="1", EXPECT_PASSWORD_FILE=str(known),
                                                 PID_FILE=str(bench.root / "agent.pid")))  # fmt: skip
     try:
         deadline = time.monotonic() + 20
@@ -296,17 +300,39 @@ def test_pbm_agent_talks_to_its_own_mongod_and_restarts_with_a_rotated_password(
         time.sleep(0.5)
         (first,) = [a for a in bench.pbm()["actions"] if a["action"] == "agent"]
         assert first["node"] == "localhost:27018" and first["user"] == "backup"
+        assert first["key"] == "testing"  # the object-store key from the mounted file
         assert "directConnection=true" in first["query"] and "tls=true" in first["query"]
         old_pid = int((bench.root / "agent.pid").read_text())
         (bench.root / "secrets" / "mongodb-backup-password").write_text("r0tated")
-        # the stand-in refuses the old password from now on (like mongod after updateUser)
+        known.write_text("r0tated")  # the first config server's updateUser (tested in the scripts tests)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and int((bench.root / "agent.pid").read_text()) == old_pid:
             time.sleep(0.1)
         new_pid = int((bench.root / "agent.pid").read_text())
         assert new_pid != old_pid and proc.poll() is None
+        deadline = time.monotonic() + 15
+        while (
+            time.monotonic() < deadline
+            and len([a for a in bench.pbm()["actions"] if a["action"] == "agent"]) < 2
+        ):
+            time.sleep(0.1)
+        assert len([a for a in bench.pbm()["actions"] if a["action"] == "agent"]) == 2  # reconnected
         with pytest.raises(ProcessLookupError):
             os.kill(old_pid, 0)
+        # rotated object-store keys restart it too, with the new key
+        (bench.root / "s3" / "AWS_ACCESS_KEY_ID").write_text("rotated-key")
+        deadline = time.monotonic() + 15
+        while (
+            time.monotonic() < deadline
+            and len([a for a in bench.pbm()["actions"] if a["action"] == "agent"]) < 3
+        ):
+            time.sleep(0.1)
+        assert [a["key"] for a in bench.pbm()["actions"] if a["action"] == "agent"] == [
+            "testing",
+            "testing",
+            "rotated-key",
+        ]
+        new_pid = int((bench.root / "agent.pid").read_text())
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         status = proc.wait(timeout=15)

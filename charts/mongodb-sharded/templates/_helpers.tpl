@@ -121,17 +121,30 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- default (include "mongodb-sharded.componentName" (dict "context" . "component" "backup-s3")) .Values.backup.credentials.existingSecret -}}
 {{- end -}}
 
-{{/* Environment of a container that talks to the object store: the keys from the Secret in mode
-     secret; nothing in mode workloadIdentity (the AWS SDK's default chain finds the web identity
-     token the ServiceAccount annotations bring). A YAML list, or nothing. */}}
+{{/* Object-store keys of a container that talks to the object store (mode secret): the Secret is
+     mounted as files (never environment variables of the pod spec) and pbm-lib.sh exports them for
+     the pbm tools; nothing in mode workloadIdentity (the AWS SDK's default chain finds the web
+     identity token the ServiceAccount annotations bring). Env list item, volume and mount, or nothing. */}}
 {{- define "mongodb-sharded.s3CredentialsEnv" -}}
 {{- if eq .Values.backup.credentials.mode "secret" -}}
-- name: AWS_ACCESS_KEY_ID
-  valueFrom:
-    secretKeyRef: {name: {{ include "mongodb-sharded.s3SecretName" . }}, key: AWS_ACCESS_KEY_ID}
-- name: AWS_SECRET_ACCESS_KEY
-  valueFrom:
-    secretKeyRef: {name: {{ include "mongodb-sharded.s3SecretName" . }}, key: AWS_SECRET_ACCESS_KEY}
+- name: S3_CREDENTIALS_DIR
+  value: /opt/mongo/s3
+{{- end -}}
+{{- end -}}
+{{- define "mongodb-sharded.s3CredentialsMount" -}}
+{{- if eq .Values.backup.credentials.mode "secret" -}}
+- {name: s3, mountPath: /opt/mongo/s3, readOnly: true}
+{{- end -}}
+{{- end -}}
+{{- define "mongodb-sharded.s3CredentialsVolume" -}}
+{{- if eq .Values.backup.credentials.mode "secret" -}}
+- name: s3
+  secret:
+    secretName: {{ include "mongodb-sharded.s3SecretName" . }}
+    defaultMode: 0440
+    items:
+      - {key: AWS_ACCESS_KEY_ID, path: AWS_ACCESS_KEY_ID}
+      - {key: AWS_SECRET_ACCESS_KEY, path: AWS_SECRET_ACCESS_KEY}
 {{- end -}}
 {{- end -}}
 

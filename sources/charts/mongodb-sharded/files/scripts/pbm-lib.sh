@@ -1,7 +1,19 @@
 # Shell functions of the Percona Backup for MongoDB scripts (sourced by bash; the PBM image has
 # bash but neither mongosh nor curl).
 # Environment: BACKUP_USER, SECRETS_DIR, MONGO_TLS, TLS_DIR, CONFIGSVR_RS, CONFIGSVR_HOSTS,
-#              PUSHGATEWAY_URL, DATABASE.
+#              PUSHGATEWAY_URL, DATABASE, S3_CREDENTIALS_DIR.
+
+# Object-store keys (backup.credentials.mode secret): files of the mounted Secret, exported for
+# the AWS SDK inside pbm and pbm-agent. Without S3_CREDENTIALS_DIR (workloadIdentity) the SDK's
+# default chain finds the web identity token of the pod's ServiceAccount.
+load_s3_credentials() {
+  if [ -n "${S3_CREDENTIALS_DIR:-}" ]; then
+    AWS_ACCESS_KEY_ID="$(cat "$S3_CREDENTIALS_DIR/AWS_ACCESS_KEY_ID")"
+    AWS_SECRET_ACCESS_KEY="$(cat "$S3_CREDENTIALS_DIR/AWS_SECRET_ACCESS_KEY")"
+    export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+  fi
+}
+load_s3_credentials
 
 # Percent-encodes every byte (valid in any part of a URI).
 urlencode() { printf %s "$1" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g'; }
