@@ -258,6 +258,8 @@ def test_restore_is_a_values_driven_install_hook() -> None:
                           "restore.targetTime=2026-11-30T12:00:00", "restore.fromFullname=old-mongodb-sharded")  # fmt: skip
     (job,) = find(objects, "Job", "restore")
     (bootstrap,) = find(objects, "Job", "bootstrap")
+    for where, spec in pod_specs([job]):
+        assert_restricted(where, spec)
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install"  # never on upgrades
     assert int(job["metadata"]["annotations"]["helm.sh/hook-weight"]) > int(
         bootstrap["metadata"]["annotations"]["helm.sh/hook-weight"]
