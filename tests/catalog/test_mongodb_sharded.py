@@ -20,8 +20,8 @@ from tests.catalog.conftest import ROOT, assert_restricted, find, pod_specs, ren
 from tests.catalog.conftest import render_with as render_chart
 from tests.conftest import require_tool
 
+from chartforge.compile.instantiate import render_template
 from chartforge.errors import ToolError
-from chartforge.instantiate import render_template
 
 pytestmark = pytest.mark.helm
 
