@@ -428,7 +428,7 @@ def _drill(bench: Bench, pushgateway: str, wait: str = "30") -> tuple[int, int, 
         drill = subprocess.Popen(["bash", str(bench.scripts / "drill.sh")], env=drill_env, stdout=log_b,
                                  stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         try:
-            drill_status = drill.wait(timeout=90)
+            drill_status = drill.wait(timeout=240)  # generous: CI machines are shared
             side_status = side.wait(timeout=30)
         finally:
             for proc in (side, drill):
@@ -457,7 +457,7 @@ def test_drill_restores_the_newest_snapshot_checks_it_tears_down_and_pushes_metr
     assert "drill: 1 databases, 2 collections valid" in logs
     metrics = pushed(pushgateway, "dr-drill")
     assert metrics["dr_drill_success"] == 1
-    assert 1 <= metrics["dr_drill_restore_duration_seconds"] < 30
+    assert 1 <= metrics["dr_drill_restore_duration_seconds"] < 120  # measured (the stand-in takes 1 s)
     assert metrics["dr_drill_recovery_objective_seconds"] == 1800
     assert abs(metrics["dr_drill_last_success_timestamp_seconds"] - time.time()) < 120
     assert (
