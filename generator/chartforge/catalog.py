@@ -44,7 +44,7 @@ CATALOG_KEYS = {
 }
 CHART_KEYS = {
     "version", "appVersion", "description", "keywords", "home", "icon", "sources", "dependencies", "variables",
-    "aliases", "annotations", "type",
+    "aliases", "annotations", "type", "breaks", "deprecations",
 }  # fmt: skip
 DEP_KEYS = {"name", "condition", "alias"}
 

@@ -6,6 +6,12 @@ from typing import Any
 
 from chartforge import schema
 from chartforge.catalog import Catalog, ChartSpec
+from chartforge.compat.declared import (
+    changes_annotation,
+    load_declared,
+    upgrading_markdown,
+    with_deprecations,
+)
 from chartforge.render import chart_context, environment, render_chart_files, render_file
 from chartforge.yamlio import dump
 
@@ -46,6 +52,9 @@ def chart_yaml(catalog: Catalog, chart: ChartSpec) -> str:
     if catalog.maintainers:
         data["maintainers"] = [{"name": n, "email": e} if e else {"name": n} for n, e in catalog.maintainers]
     annotations = {"chartforge.io/generated-from": f"sources/charts/{chart.name}", **dict(chart.annotations)}
+    changes = changes_annotation(load_declared(chart.source_dir, catalog.root), chart.version)
+    if changes:
+        annotations["artifacthub.io/changes"] = changes
     data["annotations"] = annotations
     if chart.dependencies:
         data["dependencies"] = [
@@ -106,6 +115,9 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
         lines.append("")
     if extra.strip():
         lines += [extra.strip(), ""]
+    upgrading = upgrading_markdown(load_declared(chart.source_dir, catalog.root))
+    if upgrading:
+        lines += [upgrading.strip(), ""]
     lines += ["## Parameters", "", schema.parameters_markdown(catalog, chart)]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -121,4 +133,5 @@ def chart_files(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
     }
     for rendered in render_chart_files(catalog, chart):
         files[rendered.path] = rendered.text
+    files = with_deprecations(chart.name, files, load_declared(chart.source_dir, catalog.root).deprecations)
     return dict(sorted(files.items()))

@@ -23,7 +23,9 @@ PAIRS = sorted(p for p in (CASES / "compat-semver").iterdir() if p.is_dir())
 @pytest.mark.parametrize("pair", PAIRS, ids=[p.name for p in PAIRS])
 def test_schema_pair(pair: Path) -> None:
     expected = yaml.safe_load((pair / "expected.yaml").read_text())
-    result = schema_semver(json.loads((pair / "old.json").read_text()), json.loads((pair / "new.json").read_text()))
+    result = schema_semver(
+        json.loads((pair / "old.json").read_text()), json.loads((pair / "new.json").read_text())
+    )
     assert result.required == expected["required"] == pair.name.split("-")[0]
     assert sorted({f"{r.level} {r.path}" for r in result.reasons}) == sorted(expected["reasons"])
 
@@ -38,7 +40,11 @@ def test_cli_json_and_text() -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["required"] == "major"
-    assert {"level": "major", "path": "replicaCount", "message": "property removed (values setting it are refused)"} in data["reasons"]
+    assert {
+        "level": "major",
+        "path": "replicaCount",
+        "message": "property removed (values setting it are refused)",
+    } in data["reasons"]
     text = run_cli("semver", "--from", str(pair / "old.json"), "--to", str(pair / "new.json"))
     assert text.stdout == "major\n" and "replicaCount: property removed" in text.stderr
 
@@ -57,7 +63,10 @@ def test_chart_directories_and_packages(tmp_path: Path) -> None:
     notes = new / "templates" / "NOTES.txt"
     notes.write_text(notes.read_text() + "\nThank you.\n")
     patch = json.loads(run_cli("semver", "--from", str(old), "--to", str(new), "-o", "json").stdout)
-    assert patch == {"required": "patch", "reasons": [{"level": "patch", "path": "templates/NOTES.txt", "message": "file changed"}]}
+    assert patch == {
+        "required": "patch",
+        "reasons": [{"level": "patch", "path": "templates/NOTES.txt", "message": "file changed"}],
+    }
     sts = new / "templates" / "statefulset.yaml"
     text = sts.read_text()
     assert "serviceName: " in text
