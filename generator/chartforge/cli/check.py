@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -10,6 +11,7 @@ import typer
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.errors import EXIT_FINDINGS
 from chartforge.validate.engine import EngineName
 
@@ -60,24 +62,44 @@ def check_cmd(
     kubernetes_version: list[str] = _KV,
     helm: str = _HELM,
     engine: str = typer.Option("auto", "--engine", help="auto | kubeconform | builtin"),
-    stage: list[str] = typer.Option([], "--stage", help="Only these stages: lint, validate, policy."),
+    stage: list[str] = typer.Option([], "--stage", help="Only these stages: lint, validate, policy, compat."),
     checkov: bool = typer.Option(
         False, "--checkov/--no-checkov", help="Also run checkov's Kubernetes checks."
     ),
+    against: str | None = typer.Option(
+        None,
+        "--against",
+        help="Compare every chart with its last release: oci://REGISTRY/NS or git:REF "
+        "(release safety: version bumps, semver, upgrade-check).",
+    ),
+    plain_http: bool | None = PlainHttpOpt,
+    ca_file: Path | None = CaFileOpt,
+    password_stdin: bool = StdinOpt,
     output: OutputFormat = _OUT,
     junit: Path = _JUNIT,
     jobs: int = _JOBS,
 ) -> None:
     """Lint, validate and policy-check every chart × environment × Kubernetes version in one pass.
 
-    Exit 0 clean, 1 findings, 3 when helm or kubeconform fails.
+    With --against, also compare each chart with its last published (oci://) or committed (git:REF)
+    version (stage compat). Exit 0 clean, 1 findings, 3 when helm, kubeconform or the registry fails.
     """
-    stages = cast(tuple[Stage, ...], tuple(stage) or ALL_STAGES)
-    bad = [s for s in stages if s not in ALL_STAGES]
+    wanted = tuple(stage) or (*ALL_STAGES, *(("compat",) if against else ()))
+    bad = [s for s in wanted if s not in (*ALL_STAGES, "compat")]
     if bad or engine not in ("auto", "kubeconform", "builtin"):
         raise typer.BadParameter(f"unknown stage/engine: {', '.join(bad) or engine}")
+    if "compat" in wanted and not against:
+        raise typer.BadParameter("stage compat needs --against oci://REGISTRY/NS or git:REF")
+    stages = cast(tuple[Stage, ...], tuple(s for s in wanted if s != "compat"))
     result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
                        helm=helm, engine=engine, checkov=checkov, jobs=jobs)  # type: ignore[arg-type]  # fmt: skip
+    if against:
+        from chartforge.compat.run import run_compat
+
+        found = run_compat(state.root, against, environments=env, helm=helm, plain_http=plain_http,
+                           ca_file=ca_file, credentials=resolve_credentials(password_stdin))  # fmt: skip
+        result = replace(result, diagnostics=(*result.diagnostics, *found.diagnostics),
+                         checked=(*result.checked, *found.checked))  # fmt: skip
     finish(result, output, junit, "chartforge check")
 
 

@@ -31,6 +31,7 @@ class ChartInput:
     path: Path
     files: dict[str, bytes]
     kind: str  # "schema" | "dir" | "tgz"
+    archive: bytes = b""  # the packaged chart as it is, for helm (kind "tgz")
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def _tgz_files(data: bytes, label: str) -> dict[str, bytes]:
 
 
 def tgz_input(data: bytes, label: str) -> ChartInput:
-    return ChartInput(label, Path(label), _tgz_files(data, label), "tgz")
+    return ChartInput(label, Path(label), _tgz_files(data, label), "tgz", data)
 
 
 def load_input(path: Path) -> ChartInput:
@@ -141,7 +142,7 @@ def _materialize(chart: ChartInput, into: Path) -> Path:
     """A directory helm can render: the chart, with file:// dependencies placed under charts/."""
     if chart.kind == "tgz":
         target = into / "chart.tgz"
-        target.write_bytes(tarfile_bytes(chart))
+        target.write_bytes(chart.archive)
         return target
     root = into / (chart.name or "chart")
     shutil.copytree(chart.path, root, symlinks=False)
@@ -153,16 +154,6 @@ def _materialize(chart: ChartInput, into: Path) -> Path:
                 (chart.path / repo[len("file://") :]).resolve(), root / "charts" / str(dep["name"])
             )
     return root
-
-
-def tarfile_bytes(chart: ChartInput) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in sorted(chart.files.items()):
-            info = tarfile.TarInfo(f"{chart.name or 'chart'}/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def render(
