@@ -61,3 +61,33 @@ def test_unknown_ref_and_bad_against_are_one_message(project: Path) -> None:
     assert bad.returncode == 2 and "cannot compare against 's3://bucket'" in bad.stderr
     missing = run_cli("-C", str(project), "check", "--stage", "compat")
     assert missing.returncode == 2 and "needs --against" in missing.stderr
+
+
+def test_bump_auto_uses_semver_and_bumps_the_umbrella_once(project: Path) -> None:
+    sts = project / "sources/charts/redis-cluster/templates/statefulset.yaml.j2"
+    sts.write_text(
+        sts.read_text().replace("podManagementPolicy: Parallel", "podManagementPolicy: OrderedReady")
+    )
+    notes = project / "sources/charts/postgresql-ha/templates/NOTES.txt.j2"
+    notes.write_text(notes.read_text() + "\nSee the README.\n")
+    assert run_cli("-C", str(project), "build").returncode == 0
+    nothing = run_cli("-C", str(project), "bump", "mongodb-sharded", "auto", "--against", "git:main")
+    assert (
+        nothing.returncode == 1
+        and "mongodb-sharded: nothing changed since git:main (version 1.0.0)" in nothing.stderr
+    )
+    auto = run_cli("-C", str(project), "bump", "redis-cluster", "--against", "git:main", "-o", "json")
+    assert auto.returncode == 0, auto.stderr
+    assert [(b["chart"], b["new"], b["level"]) for b in json.loads(auto.stdout)["bumped"]] == [
+        ("redis-cluster", "2.0.0", "major"),
+        ("spotify-ai-agent", "2.0.0", "major"),
+    ]
+    patch = run_cli(
+        "-C", str(project), "bump", "postgresql-ha", "auto", "--against", "git:main", "-o", "json"
+    )
+    assert [(b["chart"], b["new"]) for b in json.loads(patch.stdout)["bumped"]] == [
+        ("postgresql-ha", "1.0.1")
+    ]
+    done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
+    codes = {d["code"] for d in json.loads(done.stdout)["diagnostics"]}
+    assert codes == {"CF-UPG-003"}  # versions are right now; the break itself still needs declaring

@@ -9,6 +9,7 @@ the catalog is rebuilt.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -97,16 +98,33 @@ def dependents(catalog: Catalog, name: str) -> list[str]:
     return found
 
 
-def plan_bump(catalog: Catalog, name: str, level: BumpLevel) -> list[Bumped]:
+def plan_bump(
+    catalog: Catalog, name: str, level: BumpLevel, released: Mapping[str, str] | None = None
+) -> list[Bumped]:
+    """The chart and every chart embedding it, bumped by ``level``.
+
+    With ``released`` (chart → last released version, from ``--against``) versions are computed from
+    the released ones and a chart already bumped enough since its release is left alone, so bumping
+    several sub-charts bumps the umbrella once; without it each chart goes up from its current version.
+    """
     if level not in ("major", "minor", "patch"):
         raise UsageError(f"unknown level '{level}'", hint="major, minor, patch or auto")
-    chart = catalog.chart(name)
-    plan = [Bumped(chart.name, chart.version, bumped(chart.version, level), level,
-                   f"sources/charts/{chart.name}/chart.yaml", "requested")]  # fmt: skip
-    for dep in dependents(catalog, chart.name):
-        spec = catalog.chart(dep)
-        plan.append(Bumped(dep, spec.version, bumped(spec.version, level), level,
-                           f"sources/charts/{dep}/chart.yaml", f"depends on {chart.name}"))  # fmt: skip
+    plan = []
+    for index, chart_name in enumerate(
+        [catalog.chart(name).name, *dependents(catalog, catalog.chart(name).name)]
+    ):
+        spec = catalog.chart(chart_name)
+        reason = "requested" if index == 0 else f"depends on {catalog.chart(name).name}"
+        base = (released or {}).get(chart_name)
+        if base is None:
+            new = bumped(spec.version, level)
+        elif satisfies(base, spec.version, level):
+            continue  # already bumped enough since its release
+        else:
+            new = bumped(base, level)
+        plan.append(
+            Bumped(chart_name, spec.version, new, level, f"sources/charts/{chart_name}/chart.yaml", reason)
+        )
     return plan
 
 

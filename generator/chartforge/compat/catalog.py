@@ -140,6 +140,7 @@ class CompatResult:
     checked: tuple[Checked, ...]
     against: str
     required: Mapping[str, SemverResult]  # chart → what its change needs (released charts only)
+    released: Mapping[str, Released]  # chart → its last release (released charts only)
 
 
 def prune(values: Any, schema: Mapping[str, Any]) -> Any:
@@ -273,7 +274,8 @@ def compare_catalog(
             result = SemverResult.of(reasons)
             required[name] = result
             diagnostics += _version_findings(name, rel, versions[name][1], result, path, line)
-    return CompatResult(tuple(diagnostics), tuple(checked), baseline.label, required)
+    done = {n: r for n, r in released.items() if r is not None}
+    return CompatResult(tuple(diagnostics), tuple(checked), baseline.label, required, done)
 
 
 def _version_findings(
