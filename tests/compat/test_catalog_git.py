@@ -91,3 +91,20 @@ def test_bump_auto_uses_semver_and_bumps_the_umbrella_once(project: Path) -> Non
     done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
     codes = {d["code"] for d in json.loads(done.stdout)["diagnostics"]}
     assert codes == {"CF-UPG-003"}  # versions are right now; the break itself still needs declaring
+
+
+def test_environment_values_alone_give_upgrade_findings_but_no_version_finding(project: Path) -> None:
+    # Growing a volume through an environment file changes no chart (no version to bump), but the
+    # StatefulSet's volumeClaimTemplates are immutable: that is the finding, with the field in full.
+    env = project / "sources/environments/production.yaml"
+    text = env.read_text()
+    assert "size: 200Gi" in text
+    env.write_text(text.replace("size: 200Gi", "size: 300Gi", 1))
+    assert run_cli("-C", str(project), "build").returncode == 0
+    done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)["diagnostics"]
+    assert {(d["code"], d["environment"]) for d in found} == {("CF-UPG-004", "production")}
+    assert found[0]["field"] == "spec.volumeClaimTemplates[pgdata].spec.resources.requests.storage"
+    table = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main")
+    assert "volumeClaimTemplates[pgdata]" in table.stderr.replace("\n", "").replace("│", "").replace(" ", "")

@@ -267,13 +267,16 @@ def compare_catalog(
             old, new = inputs[name]
             embedded = set(project.package.get(name).dependencies)
             mine = [d for d in findings if d.chart == name or d.chart in embedded]
-            reasons = compare_schemas(old.schema, new.schema) + file_reasons(old, new)
-            reasons += [
+            content = compare_schemas(old.schema, new.schema) + file_reasons(old, new)
+            upgrade = [
                 Reason("major", f"{d.kind}/{d.name} {d.field}", f"{d.code} ({d.environment})") for d in mine
             ]
-            result = SemverResult.of(reasons)
+            result = SemverResult.of(content + upgrade)
             required[name] = result
-            diagnostics += _version_findings(name, rel, versions[name][1], result, path, line)
+            if (
+                content or versions[name][0] != versions[name][1]
+            ):  # values/<env>.yaml alone is no chart change
+                diagnostics += _version_findings(name, rel, versions[name][1], result, path, line)
     done = {n: r for n, r in released.items() if r is not None}
     return CompatResult(tuple(diagnostics), tuple(checked), baseline.label, required, done)
 
