@@ -113,3 +113,20 @@ def test_bad_declarations_name_file_and_line(tmp_path: Path) -> None:
     )
     done = run_cli("-C", str(root), "build")
     assert done.returncode == 1 and "renamedTo 'cluster.nope' is not a declared parameter" in done.stderr
+
+
+def test_alias_removed_before_two_majors_is_a_finding(project: Path) -> None:
+    # the project declares pgbouncer.portNumber deprecated since 1.0.0: it must live until 3.0.0
+    require_tool("git")
+    for args in (["init", "-q", "-b", "main"], ["add", "."],
+                 ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "1.0.0"]):  # fmt: skip
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True)
+    chart_yaml = project / "sources/charts/postgresql-ha/chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().split("deprecations:")[0])
+    assert run_cli("-C", str(project), "bump", "postgresql-ha", "major").returncode == 0
+    done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
+    found = [d for d in json.loads(done.stdout)["diagnostics"] if d["code"] == "CF-REL-004"]
+    assert done.returncode == 1 and [(d["chart"], d["field"]) for d in found] == [
+        ("postgresql-ha", "pgbouncer.portNumber")
+    ]
+    assert "kept until 3.0.0" in found[0]["message"]

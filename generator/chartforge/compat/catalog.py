@@ -30,7 +30,7 @@ import yaml
 from chartforge import proc
 from chartforge.compat.bump import bumped, level_between, satisfies
 from chartforge.compat.charts import ChartInput, file_reasons, render, tgz_input
-from chartforge.compat.declared import Declared, load_declared, parse_version
+from chartforge.compat.declared import Declared, early_alias_removals, load_declared, parse_version
 from chartforge.compat.semver import Reason, SemverResult, compare_schemas
 from chartforge.compat.upgrade import upgrade_check
 from chartforge.diagnostics import Diagnostic
@@ -44,6 +44,7 @@ CODES = {
     "CF-REL-001": "chart content changed but its version did not",
     "CF-REL-002": "version bump smaller than the change requires",
     "CF-REL-003": "version lower than the released one",
+    "CF-REL-004": "deprecated parameter alias removed before the two major versions it is kept for",
 }
 
 
@@ -273,10 +274,30 @@ def compare_catalog(
             ]
             result = SemverResult.of(content + upgrade)
             required[name] = result
-            if (
-                content or versions[name][0] != versions[name][1]
-            ):  # values/<env>.yaml alone is no chart change
+            chart_changed = (
+                bool(content) or versions[name][0] != versions[name][1]
+            )  # not values/<env>.yaml alone
+            if chart_changed:
                 diagnostics += _version_findings(name, rel, versions[name][1], result, path, line)
+            for alias, removable in early_alias_removals(old.schema, new.schema, versions[name][1]):
+                message = (
+                    f"deprecated alias '{alias}' removed in {versions[name][1]}: it is kept until {removable} "
+                    "(compatibility for two major versions); restore its deprecations entry"
+                )
+                diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "CF-REL-004",
+                        message,
+                        stage="compat",
+                        chart=name,
+                        path=path,
+                        line=line,
+                        kind="Chart",
+                        name=name,
+                        field=alias,
+                    )
+                )
     done = {n: r for n, r in released.items() if r is not None}
     return CompatResult(tuple(diagnostics), tuple(checked), baseline.label, required, done)
 

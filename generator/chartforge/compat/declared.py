@@ -210,7 +210,36 @@ def add_alias_properties(schema: dict[str, Any], deprecations: Sequence[Deprecat
                                 f"{dep.removable_from} at the earliest)")  # fmt: skip
         alias["deprecated"] = True
         alias["x-chartforge-renamed-to"] = dep.renamed_to
+        alias["x-chartforge-deprecated-since"] = dep.since
         parent["properties"][leaf] = alias
+
+
+def aliases(schema: Mapping[str, Any], path: str = "") -> dict[str, str]:
+    """Deprecated aliases declared in a values schema: values path → the version that deprecated it."""
+    found: dict[str, str] = {}
+    for key, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, Mapping):
+            continue
+        here = f"{path}.{key}" if path else key
+        if sub.get("x-chartforge-renamed-to"):
+            found[here] = str(sub.get("x-chartforge-deprecated-since") or "")
+        found.update(aliases(sub, here))
+    return found
+
+
+def early_alias_removals(
+    old: Mapping[str, Any], new: Mapping[str, Any], new_version: str
+) -> list[tuple[str, str]]:
+    """``(alias, removable_from)`` for each alias ``new`` drops before the two majors the seed promises."""
+    kept = aliases(new)
+    out = []
+    for name, since in sorted(aliases(old).items()):
+        if name in kept or not since:
+            continue
+        removable = f"{parse_version(since)[0] + 2}.0.0"
+        if parse_version(new_version) < parse_version(removable):
+            out.append((name, removable))
+    return out
 
 
 def _gotpl_path(dotted: str) -> str:
