@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartforge.build import build
+from chartforge.compile.build import build
 from tests.conftest import ROOT, require_tool, run_cli
 
 BREAK = """

@@ -94,3 +94,10 @@ def test_rules_listing_is_the_catalogue() -> None:
     done = run_cli("upgrade-check", "--rules", "-o", "json")
     assert done.returncode == 0
     assert [r["id"] for r in json.loads(done.stdout)["rules"]] == [r.id for r in RULES]
+
+
+def test_rules_are_registered_diagnostic_codes() -> None:
+    from chartforge import codes
+
+    for rule in RULES:
+        assert codes.CODES[rule.id] == codes.Code("compat", rule.title)

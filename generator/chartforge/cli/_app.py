@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,17 @@ def _root(
         format="%(message)s",
         stream=sys.stderr,
     )
+
+
+def one_of(names: tuple[str, ...]) -> Callable[[str], str]:
+    """A typer ``parser`` accepting only ``names`` (the domain's Literal values): usage error otherwise."""
+
+    def parse(value: str) -> str:
+        if value not in names:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}")
+        return value
+
+    return parse
 
 
 def emit_json(data: Any) -> None:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from chartforge.build import build
-from chartforge.catalog import load_catalog
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.compat.bump import apply_bump, plan_bump
+from chartforge.compile.build import build
+from chartforge.compile.catalog import load_catalog
 from chartforge.errors import UsageError, UserError
 
 LEVEL_HELP = "major, minor, patch, or auto (the level the changes since the last release need)."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
@@ -10,11 +9,13 @@ import typer
 
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
-from chartforge.errors import EXIT_FINDINGS
-from chartforge.validate.engine import EngineName
+from chartforge.compat.run import with_compat
+from chartforge.errors import EXIT_FINDINGS, UsageError
+from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
+CHECK_STAGES = (*ALL_STAGES, "compat")  # compat: release safety, with --against
 _ENV = typer.Option([], "--env", "-e", help="Environment(s) to check (default: all in the catalog).")
 _KV = typer.Option(
     [], "--kubernetes-version", "-k", help="Kubernetes minor(s), e.g. 1.34 (default: catalog range)."
@@ -61,8 +62,12 @@ def check_cmd(
     env: list[str] = _ENV,
     kubernetes_version: list[str] = _KV,
     helm: str = _HELM,
-    engine: str = typer.Option("auto", "--engine", help="auto | kubeconform | builtin"),
-    stage: list[str] = typer.Option([], "--stage", help="Only these stages: lint, validate, policy, compat."),
+    engine: str = typer.Option(
+        "auto", "--engine", parser=one_of(ENGINE_NAMES), help=" | ".join(ENGINE_NAMES)
+    ),
+    stage: list[str] = typer.Option(
+        [], "--stage", parser=one_of(CHECK_STAGES), help="Only these stages: " + ", ".join(CHECK_STAGES)
+    ),
     checkov: bool = typer.Option(
         False, "--checkov/--no-checkov", help="Also run checkov's Kubernetes checks."
     ),
@@ -84,22 +89,15 @@ def check_cmd(
     With --against, also compare each chart with its last published (oci://) or committed (git:REF)
     version (stage compat). Exit 0 clean, 1 findings, 3 when helm, kubeconform or the registry fails.
     """
-    wanted = tuple(stage) or (*ALL_STAGES, *(("compat",) if against else ()))
-    bad = [s for s in wanted if s not in (*ALL_STAGES, "compat")]
-    if bad or engine not in ("auto", "kubeconform", "builtin"):
-        raise typer.BadParameter(f"unknown stage/engine: {', '.join(bad) or engine}")
+    wanted = tuple(stage) or (*ALL_STAGES, *(("compat",) if against else ()))  # one_of checked the names
     if "compat" in wanted and not against:
-        raise typer.BadParameter("stage compat needs --against oci://REGISTRY/NS or git:REF")
+        raise UsageError("stage compat needs --against oci://REGISTRY/NS or git:REF", key="--stage")
     stages = cast(tuple[Stage, ...], tuple(s for s in wanted if s != "compat"))
     result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
-                       helm=helm, engine=engine, checkov=checkov, jobs=jobs)  # type: ignore[arg-type]  # fmt: skip
+                       helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs)  # fmt: skip
     if against:
-        from chartforge.compat.run import run_compat
-
-        found = run_compat(state.root, against, environments=env, helm=helm, plain_http=plain_http,
-                           ca_file=ca_file, credentials=resolve_credentials(password_stdin))  # fmt: skip
-        result = replace(result, diagnostics=(*result.diagnostics, *found.diagnostics),
-                         checked=(*result.checked, *found.checked))  # fmt: skip
+        result = with_compat(result, state.root, against, environments=env, helm=helm, plain_http=plain_http,
+                             ca_file=ca_file, credentials=resolve_credentials(password_stdin))  # fmt: skip
     finish(result, output, junit, "chartforge check")
 
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.package import signer_from_options
-from chartforge.compat.run import refuse_unsafe, run_compat
-from chartforge.package import package_charts
-from chartforge.pipeline import release
+from chartforge.pipeline import publish_charts, release
 from chartforge.publish.helmreg import select_helm
-from chartforge.publish.publish import ChartPublication, PublishResult, publish
+from chartforge.publish.publish import ChartPublication, PublishResult
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import (
     Credentials,
@@ -90,19 +87,10 @@ def publish_cmd(
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)
-    chosen = select_helm(target, helm)
-    if not skip_compat:
-        refuse_unsafe(run_compat(state.root, target, credentials=credentials, retry=policy, helm=chosen.path))
-    with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
-        package = package_charts(state.root / "charts", dist or Path(scratch))
-        result = publish(
-            package,
-            target,
-            chosen,
-            credentials=credentials,
-            retry=policy,
-            on_event=_progress,
-        )
+    result = publish_charts(
+        state.root, target, select_helm(target, helm), dist=dist, credentials=credentials, retry=policy,
+        on_event=_progress, compat=not skip_compat,
+    )  # fmt: skip
     render_result(result, output)
 
 

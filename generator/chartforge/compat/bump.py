@@ -17,9 +17,9 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from chartforge.catalog import Catalog
-from chartforge.compat.declared import parse_version
 from chartforge.compat.semver import LEVELS, Level
+from chartforge.compile.catalog import Catalog
+from chartforge.compile.declared import parse_version
 from chartforge.errors import SourceError, UsageError
 
 BumpLevel = Literal["major", "minor", "patch"]

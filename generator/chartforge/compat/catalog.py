@@ -18,121 +18,28 @@ what its users had); with ``git:REF`` the values files committed at REF are used
 
 from __future__ import annotations
 
-import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
-from chartforge import proc
+from chartforge import codes
+from chartforge.compat.baseline import Baseline, Released
 from chartforge.compat.bump import bumped, level_between, satisfies
 from chartforge.compat.charts import ChartInput, file_reasons, render, tgz_input
-from chartforge.compat.declared import Declared, early_alias_removals, load_declared, parse_version
 from chartforge.compat.semver import Reason, SemverResult, compare_schemas
 from chartforge.compat.upgrade import upgrade_check
-from chartforge.diagnostics import Diagnostic
-from chartforge.errors import ToolError, UsageError
+from chartforge.compile.declared import Declared, early_alias_removals, load_declared, parse_version
+from chartforge.diagnostics import Checked, Diagnostic
+from chartforge.errors import UsageError
 from chartforge.package import PackageResult, package_charts
-from chartforge.report import Checked
 from chartforge.tools import Helm
 from chartforge.yamlio import line_of, load_yaml
 
-CODES = {
-    "CF-REL-001": "chart content changed but its version did not",
-    "CF-REL-002": "version bump smaller than the change requires",
-    "CF-REL-003": "version lower than the released one",
-    "CF-REL-004": "deprecated parameter alias removed before the two major versions it is kept for",
-}
-
-
-@dataclass(frozen=True)
-class Released:
-    name: str
-    version: str
-    archive: bytes
-    origin: str  # oci://HOST/NS/NAME:VERSION or git:REF charts/NAME
-    values: Mapping[str, Path] | None = None  # env → values file as released (git only)
-
-
-class Baseline(Protocol):
-    label: str
-
-    def latest(self, chart: str) -> Released | None: ...
-
-
-class RegistryBaseline:
-    """The newest version of each chart in an OCI registry namespace."""
-
-    def __init__(self, target: Any, credentials: Any = None, retry: Any = None) -> None:
-        from chartforge.publish.oci import OciClient
-
-        self.target = target
-        self.label = target.url
-        self.client = OciClient(target, credentials, retry=retry)
-
-    def latest(self, chart: str) -> Released | None:
-        from chartforge.publish.diff import latest_version
-        from chartforge.publish.target import tag_for
-
-        repository = self.target.repository(chart)
-        version = latest_version(self.client.tags(repository))
-        if version is None:
-            return None
-        manifest = self.client.manifest(repository, tag_for(version))
-        layer = manifest.chart_layer if manifest is not None else None
-        if layer is None:
-            raise ToolError(f"{self.target.chart_url(chart)}:{version} is not a helm chart (no chart layer)")
-        return Released(chart, version, self.client.blob(repository, layer.digest),
-                        f"{self.target.chart_url(chart)}:{version}")  # fmt: skip
-
-
-class GitBaseline:
-    """The charts as committed at a git ref (``git:v1.2.0``, ``git:origin/main``), packaged the same way."""
-
-    def __init__(self, root: Path, ref: str, scratch: Path) -> None:
-        self.label = f"git:{ref}"
-        self.ref = ref
-        tar = scratch / "ref.tar"
-        try:
-            proc.run(
-                ["git", "-C", root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                what="git rev-parse",
-            )
-            proc.run(["git", "-C", root, "archive", "--format=tar", "-o", tar, ref, "--", "charts", "values"],
-                     what=f"git archive {ref}")  # fmt: skip
-        except ToolError as exc:
-            raise UsageError(f"git ref '{ref}' has no charts/ to compare with", key="--against",
-                             hint=exc.stderr.strip() or exc.message) from None  # fmt: skip
-        self.tree = scratch / "ref"
-        with tarfile.open(tar) as archive:
-            archive.extractall(self.tree, filter="data")
-        self.package = package_charts(self.tree / "charts", scratch / "ref-dist")
-        self.values = {p.stem: p for p in sorted((self.tree / "values").glob("*.yaml"))}
-
-    def latest(self, chart: str) -> Released | None:
-        try:
-            packaged = self.package.get(chart)
-        except KeyError:
-            return None
-        return Released(chart, packaged.version, packaged.path.read_bytes(), f"{self.label} charts/{chart}",
-                        self.values)  # fmt: skip
-
-
-def baseline_for(against: str, root: Path, scratch: Path, **registry: Any) -> Baseline:
-    """``oci://…`` → :class:`RegistryBaseline`; ``git:REF`` → :class:`GitBaseline`."""
-    if against.startswith("git:") and against[4:]:
-        return GitBaseline(root, against[4:], scratch)
-    if against.startswith("oci://"):
-        from chartforge.publish.target import RegistryTarget
-
-        target = RegistryTarget.parse(against, plain_http=bool(registry.get("plain_http")),
-                                      ca_file=registry.get("ca_file"))  # fmt: skip
-        return RegistryBaseline(target, registry.get("credentials"), registry.get("retry"))
-    raise UsageError(f"cannot compare against '{against}'", key="--against",
-                     hint="oci://REGISTRY/NAMESPACE or git:REF")  # fmt: skip
+CODES = {code: c.summary for code, c in codes.CODES.items() if code.startswith("CF-REL-")}
 
 
 @dataclass(frozen=True)
@@ -328,5 +235,4 @@ def _version_findings(
     return [Diagnostic("error", "CF-REL-002", message, extra=extra, **base)]
 
 
-__all__ = ["CODES", "Baseline", "CompatResult", "GitBaseline", "RegistryBaseline", "Released", "baseline_for",
-           "compare_catalog", "prune"]  # fmt: skip
+__all__ = ["CODES", "CompatResult", "compare_catalog", "prune"]

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from chartforge.compat.catalog import CompatResult, RegistryBaseline, baseline_for, compare_catalog
+from chartforge.check import CheckResult
+from chartforge.compat.baseline import RegistryBaseline, baseline_for
+from chartforge.compat.catalog import CompatResult, compare_catalog
+from chartforge.compile.catalog import load_catalog
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import RefusedError
 from chartforge.package import PackageResult
+from chartforge.project import Project
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import Credentials, RegistryTarget
 from chartforge.tools import find_helm
@@ -34,19 +40,23 @@ def run_compat(
     if isinstance(against, RegistryTarget):  # release/publish: the registry they push to, same credentials
         pushed_to = RegistryBaseline(against, credentials, retry)
         return compare_catalog(root, pushed_to, find_helm(helm), environments=environments, package=package)
-    if against.startswith("oci://") and (plain_http is None or ca_file is None):
-        from chartforge.catalog import load_catalog
-
-        if (root / "sources" / "catalog.yaml").is_file():
-            configured = load_catalog(root).registry
-            if configured.url.rstrip("/") == against.rstrip("/"):
-                plain_http = configured.plain_http if plain_http is None else plain_http
-                if ca_file is None and configured.ca_file:
-                    ca_file = root / configured.ca_file  # an absolute path stays absolute
+    if against.startswith("oci://") and Project(root).has_catalog():
+        configured = load_catalog(root).registry
+        if configured.url.rstrip("/") == against.rstrip("/"):
+            plain_http = configured.plain_http if plain_http is None else plain_http
+            if ca_file is None and configured.ca_file:
+                ca_file = root / configured.ca_file  # an absolute path stays absolute
     with tempfile.TemporaryDirectory(prefix="chartforge-against-") as scratch:
         baseline = baseline_for(against, root, Path(scratch), plain_http=bool(plain_http), ca_file=ca_file,
                                 credentials=credentials, retry=retry)  # fmt: skip
         return compare_catalog(root, baseline, find_helm(helm), environments=environments, package=package)
+
+
+def with_compat(result: CheckResult, root: Path, against: str, **options: Any) -> CheckResult:
+    """A check result plus catalog mode's findings and checked charts (``check --against``)."""
+    found = run_compat(root, against, **options)
+    return replace(result, diagnostics=(*result.diagnostics, *found.diagnostics),
+                   checked=(*result.checked, *found.checked))  # fmt: skip
 
 
 class ReleaseRefused(RefusedError):

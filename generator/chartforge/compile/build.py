@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from chartforge.catalog import Catalog, load_catalog
-from chartforge.chartfiles import chart_files
-from chartforge.envvalues import environment_values
+from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.compile.chartfiles import chart_files
+from chartforge.compile.envvalues import environment_values
 
 OUTPUT_DIRS = ("charts", "values")
 STAMP = Path(".chartforge") / "build-stamp.json"
-_CODE = Path(__file__).resolve().parent
+_CODE = Path(__file__).resolve().parents[1]  # the whole chartforge package
 ChangeKind = Literal["added", "modified", "removed"]
 
 
@@ -43,6 +43,15 @@ class BuildResult:
     @property
     def clean(self) -> bool:
         return not self.changes
+
+    def to_dict(self) -> dict[str, object]:
+        """The ``--output json`` form."""
+        return {
+            "clean": self.clean,
+            "written": self.written,
+            "files": len(self.files),
+            "changes": [{"path": c.path, "change": c.kind} for c in self.changes],
+        }
 
 
 def compile_tree(catalog: Catalog) -> dict[str, bytes]:

@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from chartforge.codes import CODES
 from chartforge.errors import SourceError
 from chartforge.yamlio import did_you_mean, line_of, load_yaml
 
@@ -122,12 +123,11 @@ def parse_declared(meta: Mapping[str, Any], file: str) -> Declared:
                                   hint="version, summary (what breaks), migration (the steps)")  # fmt: skip
         version = _version(item, "version", file, where)
         rules = _strings(item.get("rules") or [], file, item, "rules")
-        from chartforge.compat.rules import BY_ID
-
+        upgrade_rules = sorted(c for c in CODES if c.startswith("CF-UPG-"))  # the compat rule catalogue
         for rule in rules:
-            if rule not in BY_ID:
+            if rule not in upgrade_rules:
                 raise SourceError(f"unknown rule '{rule}'", path=file, line=line_of(item, "rules"), key=where,
-                                  hint=did_you_mean(rule, BY_ID))  # fmt: skip
+                                  hint=did_you_mean(rule, upgrade_rules))  # fmt: skip
         breaks.append(Break(version, str(item["summary"]).strip(), _strings(item["migration"], file, item, "migration"),
                             rules))  # fmt: skip
     deprecations = []
