@@ -179,7 +179,7 @@ def test_bundled_catalog_inventory_covers_every_rendering() -> None:
         expected |= {o["spec"]["image"] for o in objects if o["kind"] == "OpenTelemetryCollector"}
     assert set(refs) == expected | {r for r in refs if "jaegertracing" in r}
     uses = {(u.chart, u.kind, u.container) for i in result.images for u in i.uses}
-    assert ("mongodb-sharded", "CronJob", "dump") in uses  # CronJob job templates
+    assert ("mongodb-sharded", "CronJob", "backup") in uses  # CronJob job templates
     assert ("redis-cluster", "StatefulSet", "prepare") in uses  # init containers
     assert ("observability", "OpenTelemetryCollector", "spec.image") in uses  # operator resources
 

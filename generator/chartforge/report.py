@@ -61,6 +61,7 @@ def render_table(
 ) -> None:
     """A readable table per chart/environment/version group, then the counts."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     out = stream if stream is not None else sys.stderr
@@ -86,12 +87,12 @@ def render_table(
                 if b
             )
             message = d.message + (f" (waived: {d.waiver_reason})" if d.waived and d.waiver_reason else "")
-            table.add_row(
+            table.add_row(  # cells are text, not rich markup: "volumeClaimTemplates[data]" must stay
                 severity,
-                d.code,
-                where,
-                d.field,
-                message,
+                escape(d.code),
+                escape(where),
+                escape(d.field),
+                escape(message),
                 style="dim" if d.waived else styles.get(d.severity, ""),
             )
         console.print(table)

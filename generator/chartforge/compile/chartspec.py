@@ -21,7 +21,7 @@ SEMVER = re.compile(
 )
 CHART_KEYS = {
     "version", "appVersion", "description", "keywords", "home", "icon", "sources", "dependencies", "variables",
-    "aliases", "annotations", "type",
+    "aliases", "annotations", "type", "breaks", "deprecations",
 }  # fmt: skip
 DEP_KEYS = {"name", "condition", "alias"}
 
