@@ -19,6 +19,17 @@ from chartforge.errors import ToolError, ToolNotFound
 log = logging.getLogger("chartforge.proc")
 
 DEFAULT_TIMEOUT = 600.0
+# Never inherited by a child process: helm gets the password on stdin, nothing else needs it.
+# A caller that must hand one over passes it in ``env`` explicitly.
+PRIVATE_ENV = ("CHARTFORGE_REGISTRY_PASSWORD", "CHARTFORGE_SIGNING_PASSPHRASE")
+
+
+def child_env(env: Mapping[str, str] | None, secrets: Sequence[str] = ()) -> dict[str, str]:
+    """The environment of a child: ours minus :data:`PRIVATE_ENV` and any variable holding a secret, plus ``env``."""
+    hidden = {s for s in secrets if s}
+    full = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV and v not in hidden}
+    full.update(env or {})
+    return full
 
 
 @dataclass(frozen=True)
@@ -50,14 +61,13 @@ def run(
     """Run ``args``; raise :class:`ToolError` on non-zero exit when ``check``.
 
     ``secrets`` are replaced by ``****`` in the debug echo and in any error text.
-    ``env`` is *added* to the current environment.
+    ``env`` is *added* to the current environment, from which :data:`PRIVATE_ENV` (the
+    registry password) and any variable holding one of ``secrets`` are removed first.
     """
     argv = [str(a) for a in args]
     shown = mask(shlex.join(argv), secrets)
     log.debug("+ %s", shown)
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
+    full_env = child_env(env, secrets)
     try:
         cp = subprocess.run(
             argv,
