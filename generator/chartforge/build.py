@@ -20,6 +20,7 @@ from typing import Literal
 from chartforge.catalog import Catalog, load_catalog
 from chartforge.chartfiles import chart_files
 from chartforge.envvalues import environment_values
+from chartforge.sourcetree import sources_files
 
 OUTPUT_DIRS = ("charts", "values")
 STAMP = Path(".chartforge") / "build-stamp.json"
@@ -106,8 +107,9 @@ def _digest(files: dict[str, bytes]) -> str:
 
 def _inputs_digest(root: Path) -> str:
     """Everything a build reads: sources/ and the compiler's own code."""
-    files = {f"sources/{p.relative_to(root / 'sources').as_posix()}": p.read_bytes()
-             for p in (root / "sources").rglob("*") if p.is_file()}  # fmt: skip
+    sources = root / "sources"
+    files = {f"sources/{p.relative_to(sources).as_posix()}": p.read_bytes()
+             for p in sources_files(sources, sources, root=root)}  # fmt: skip
     files.update({f"code/{p.relative_to(_CODE).as_posix()}": p.read_bytes() for p in _CODE.rglob("*.py")})
     return _digest(files)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from chartforge.errors import SourceError
 from chartforge.params import Param, parse_params, root_group
+from chartforge.sourcetree import check_name, contained
 from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text, plain
 
 SEMVER = re.compile(
@@ -175,14 +176,18 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         raise SourceError(
             "no catalog here", path=path, hint="run chartforge in a project root, or pass --root DIR"
         )
-    data = load_yaml(path, display=file)
+    data = load_yaml(contained(path, root / "sources", display=file), display=file)
     if not isinstance(data, Mapping):
         raise SourceError("catalog must be a mapping", path=file, line=1)
     _check_keys(data, CATALOG_KEYS, file)
     platform = _require(data, "platform", Mapping, file, "platform name and description")
     names = _require(data, "charts", list, file, "the list of chart names")
     umbrella = str(_require(data, "umbrella", str, file, "the umbrella chart's name"))
-    envs = tuple(str(e) for e in _require(data, "environments", list, file, "environment names"))
+    env_list = _require(data, "environments", list, file, "environment names")
+    envs = tuple(
+        check_name(e, what="environment", path=file, line=line_of(env_list, i))
+        for i, e in enumerate(env_list)
+    )
     versions = _kube_versions(data.get("kubernetes"), file)
     reg = data.get("registry") or {}
     registry = Registry(
@@ -190,8 +195,7 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     )
     global_file = root / "sources" / "global.yaml"
     global_params = (
-        parse_params(load_yaml(global_file, display=_rel(root, global_file)), file=_rel(root, global_file),
-                     prefix="global")
+        parse_params(_load_source(root, global_file), file=_rel(root, global_file), prefix="global")
         if global_file.exists() else ()
     )  # fmt: skip
     for i, name in enumerate(names):
@@ -227,7 +231,7 @@ def _load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
     file = _rel(root, meta_path)
     if not meta_path.is_file():
         raise SourceError(f"chart '{name}' has no {file}", path="sources/catalog.yaml")
-    meta = load_yaml(meta_path, display=file)
+    meta = _load_source(root, meta_path)
     if not isinstance(meta, Mapping):
         raise SourceError("chart.yaml must be a mapping", path=file, line=1)
     _check_keys(meta, CHART_KEYS, file)
@@ -259,12 +263,18 @@ def _load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
     )  # fmt: skip
 
 
+def _load_source(root: Path, path: Path) -> Any:
+    """A YAML file of ``sources/`` (contained: no symlink out of the tree), errors naming it."""
+    display = _rel(root, path)
+    return load_yaml(contained(path, root / "sources", display=display), display=display)
+
+
 def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
     """``parameters.yaml``, or ``parameters.yaml.j2`` rendered first (to reuse shared param macros)."""
     plain_path, jinja_path = src / "parameters.yaml", src / "parameters.yaml.j2"
     if plain_path.exists():
         pfile = _rel(root, plain_path)
-        return parse_params(load_yaml(plain_path, display=pfile), file=pfile)
+        return parse_params(_load_source(root, plain_path), file=pfile)
     if jinja_path.exists():
         from chartforge.render import environment, render_file  # render imports catalog types only
 
