@@ -146,6 +146,74 @@ def _require(data: Mapping[str, Any], key: str, kind: type, file: str, what: str
     return value
 
 
+def _kind(value: Any) -> str:
+    """A YAML-ish name for the type of ``value`` (line-recording containers included)."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _optional(data: Mapping[str, Any], key: str, kind: type, file: str, what: str) -> Any:
+    """``data[key]`` when present and of ``kind`` (``None`` when absent); else a SourceError at its line."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind):
+        raise SourceError(
+            f"'{key}' must be {what}, got {_kind(value)}", path=file, line=line_of(data, key) or line_of(data)
+        )
+    return value
+
+
+def _strings(data: Mapping[str, Any], key: str, file: str) -> tuple[str, ...]:
+    """An optional list of scalars (keywords, sources, aliases) as strings."""
+    items = _optional(data, key, list, file, "a list") or []
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping | list):
+            raise SourceError(f"'{key}' items must be strings", path=file, line=line_of(items, i), key=key)
+    return tuple(str(item) for item in items)
+
+
+def _string_map(data: Mapping[str, Any], key: str, file: str) -> tuple[tuple[str, str], ...]:
+    """An optional mapping of names to scalars (variables, annotations)."""
+    found = _optional(data, key, Mapping, file, "a mapping") or {}
+    for name, value in found.items():
+        if isinstance(value, Mapping | list) or value is None:
+            raise SourceError(
+                f"'{key}.{name}' must be a string, got {_kind(value)}", path=file,
+                line=line_of(found, name), key=key,
+            )  # fmt: skip
+    return tuple((str(k), str(v)) for k, v in found.items())
+
+
+def _registry(data: Mapping[str, Any], file: str) -> Registry:
+    reg = _optional(data, "registry", Mapping, file, "a mapping with url, plain_http, ca_file") or {}
+    _check_keys(reg, {"url", "plain_http", "ca_file"}, file, "registry")
+    for key, kind in (("url", str), ("plain_http", bool), ("ca_file", str)):
+        if key in reg and not isinstance(reg[key], kind):
+            raise SourceError(
+                f"'registry.{key}' must be a {kind.__name__}, got {type(reg[key]).__name__}", path=file,
+                line=line_of(reg, key),
+            )  # fmt: skip
+    return Registry(str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", "")))
+
+
+def _maintainers(data: Mapping[str, Any], file: str) -> tuple[tuple[str, str], ...]:
+    items = _optional(data, "maintainers", list, file, "a list of {name, email}") or []
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise SourceError(
+                "a maintainer must be a mapping with a 'name' (and an optional 'email')", path=file,
+                line=line_of(items, i), key="maintainers",
+            )  # fmt: skip
+        _check_keys(item, {"name", "email", "url"}, file, "maintainers")
+        out.append((str(item["name"]), str(item.get("email") or "")))
+    return tuple(out)
+
+
 def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
     if not isinstance(data, Mapping) or "min" not in data or "max" not in data:
         raise SourceError(
@@ -154,7 +222,12 @@ def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
         )  # fmt: skip
     bounds = []
     for key in ("min", "max"):
-        match = K8S_MINOR.match(str(data[key]))
+        if not isinstance(data[key], str):  # an unquoted 1.30 is the float 1.3
+            raise SourceError(
+                f'kubernetes.{key} must be a quoted string like "1.31", got {type(data[key]).__name__} {data[key]!r}',
+                path=file, line=line_of(data, key), hint='quote it: YAML reads 1.30 as the number 1.3',
+            )  # fmt: skip
+        match = K8S_MINOR.match(data[key])
         if not match:
             raise SourceError(
                 f'kubernetes.{key} must look like "1.31", got {data[key]!r}',
@@ -189,10 +262,7 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         for i, e in enumerate(env_list)
     )
     versions = _kube_versions(data.get("kubernetes"), file)
-    reg = data.get("registry") or {}
-    registry = Registry(
-        str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", ""))
-    )
+    registry = _registry(data, file)
     global_file = root / "sources" / "global.yaml"
     global_params = (
         parse_params(_load_source(root, global_file), file=_rel(root, global_file), prefix="global")
@@ -216,8 +286,8 @@ def load_catalog(root: Path | str = ".") -> Catalog:
                 path=file, line=line_of(data, "environments"),
             )  # fmt: skip
     ordered = _toposort(specs, root)
-    maint = tuple((str(m.get("name", "")), str(m.get("email", ""))) for m in data.get("maintainers") or [])
-    variables = tuple((str(k), str(v)) for k, v in (data.get("variables") or {}).items())
+    maint = _maintainers(data, file)
+    variables = _string_map(data, "variables", file)
     return Catalog(
         root=root, platform=str(platform.get("name", "")), description=str(platform.get("description", "")),
         charts=ordered, umbrella=umbrella, kubernetes_versions=versions, environments=envs, registry=registry,
@@ -242,7 +312,7 @@ def _load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
             hint="MAJOR.MINOR.PATCH, e.g. 1.4.0",
         )  # fmt: skip
     deps = []
-    for i, dep in enumerate(meta.get("dependencies") or []):
+    for i, dep in enumerate(_optional(meta, "dependencies", list, file, "a list of {name, condition}") or []):
         if not isinstance(dep, Mapping) or "name" not in dep:
             raise SourceError("a dependency needs a 'name'", path=file, line=line_of(meta["dependencies"], i))
         _check_keys(dep, DEP_KEYS, file, "dependencies")
@@ -253,12 +323,11 @@ def _load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
         name=name, version=version, app_version=str(meta.get("appVersion", version)),
         description=str(_require(meta, "description", str, file, "one-line description")).strip(),
         source_dir=src, params=root_group(name, str(meta.get("description", "")), params),
-        dependencies=tuple(deps), keywords=tuple(str(k) for k in meta.get("keywords") or []),
-        home=str(meta.get("home", "")), icon=str(meta.get("icon", "")),
-        sources=tuple(str(s) for s in meta.get("sources") or []),
-        variables=tuple((str(k), str(v)) for k, v in (meta.get("variables") or {}).items()),
-        aliases=tuple(str(a) for a in meta.get("aliases") or []),
-        annotations=tuple((str(k), str(v)) for k, v in (meta.get("annotations") or {}).items()),
+        dependencies=tuple(deps), keywords=_strings(meta, "keywords", file),
+        home=str(_optional(meta, "home", str, file, "a URL") or ""),
+        icon=str(_optional(meta, "icon", str, file, "a URL") or ""),
+        sources=_strings(meta, "sources", file), variables=_string_map(meta, "variables", file),
+        aliases=_strings(meta, "aliases", file), annotations=_string_map(meta, "annotations", file),
         is_umbrella=is_umbrella,
     )  # fmt: skip
 

@@ -27,13 +27,14 @@ from chartforge import helm as helmcmd
 from chartforge.build import build
 from chartforge.catalog import Catalog, load_catalog
 from chartforge.diagnostics import Diagnostic, has_errors
-from chartforge.errors import ToolError, UsageError
+from chartforge.errors import ToolError, UsageError, UserError
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.report import Checked
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import EngineName
+from chartforge.validate.schemas import normalize_version
 from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
@@ -214,6 +215,11 @@ def run_check(
     """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
+    for version in kubernetes_versions or ():
+        try:
+            normalize_version(version)
+        except UserError as exc:  # same exit code as `validate -k`: a bad option is a usage error
+            raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
     versions = tuple(".".join(v.split(".")[:2]) for v in kubernetes_versions or catalog.kubernetes_versions)
     for env in envs:
         if env not in catalog.environments:

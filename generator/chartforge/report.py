@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chartforge.diagnostics import SEVERITY_ORDER, Diagnostic
+from chartforge.errors import UserError
 
 GroupKey = tuple[str, str, str, str]  # stage, chart, environment, kubernetes_version
 
@@ -214,5 +215,10 @@ def write_junit(
     name: str = "chartforge",
 ) -> None:
     """Write :func:`to_junit` output to ``path`` (parent directories created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the JUnit report: {exc.strerror or exc}", path=path, key="--junit"
+        ) from exc

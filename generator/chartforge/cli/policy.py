@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
-from chartforge.errors import EXIT_FINDINGS
+from chartforge.errors import EXIT_FINDINGS, UserError
 from chartforge.policy.stage import PolicyResult, check_manifest_files
 from chartforge.policy.waivers import load_waivers
 from chartforge.report import Checked, render_table, to_json, write_junit
@@ -65,6 +65,11 @@ def policy_cmd(
         namespace=namespace,
         values_file=values,
     )
+    if not result.manifests:
+        raise UserError(
+            "no Kubernetes objects to check", path=", ".join(map(str, inputs)),
+            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
+        )  # fmt: skip
     diagnostics = list(result.diagnostics)
     if junit is not None:
         checked = _checked(result, chart, environment, kubernetes_version)
