@@ -60,6 +60,19 @@ def _root(
         format="%(message)s",
         stream=sys.stderr,
     )
+    _recover_interrupted_build(root)
+
+
+def _recover_interrupted_build(root: Path) -> None:
+    """Every command reads charts/ and values/: first undo a build that was killed mid-swap."""
+    leftovers = list(root.glob(".chartforge-build-*")) + [root / f".{t}.old" for t in ("charts", "values")]
+    if not any(p.exists() for p in leftovers):
+        return
+    from chartforge.swap import build_lock, recover
+
+    with build_lock(root.resolve(), wait=False) as mine:
+        if mine:  # else a build is running right now: it is not a leftover
+            recover(root.resolve())
 
 
 def emit_json(data: Any) -> None:

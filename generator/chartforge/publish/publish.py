@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from chartforge.errors import ChartforgeError, RefusedError, ToolError
 from chartforge.package import PackagedChart, PackageResult
+from chartforge.package.provenance import provenance_matches
 from chartforge.publish.compare import FileChange, changed_files
 from chartforge.publish.helmreg import HelmRegistry
 from chartforge.publish.lock import publish_lock
@@ -207,6 +208,17 @@ def publish(
     an umbrella is never pushed over sub-charts that are not the ones it embeds) and once
     more at the end: a release that lost a race exits 4 naming the charts, never 0.
     """
+    stale = [
+        c.path.name
+        for c in package.charts
+        if (prov := c.path.with_name(c.path.name + ".prov")).exists() and not provenance_matches(c.path, prov)
+    ]
+    if stale:  # helm push sends <archive>.prov along: it must sign this very archive
+        raise RefusedError(
+            f"provenance does not match its archive: {', '.join(n + '.prov' for n in stale)}; nothing was pushed",
+            path=package.out_dir,
+            hint="re-package (with --sign to sign again); a .prov from an earlier package run signs other bytes",
+        )
     client = OciClient(target, credentials, retry=retry)
     with publish_lock(target):
         plan = preflight(client, target, package)
