@@ -22,11 +22,11 @@ from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
 BASE = CASES / "build" / "base"
 # Every rename (the swap's own steps and the journal's writes); mkdir/unlink (staging and clean-up,
-# ~30 each, alike past the first few) every call up to 8, then every third.
+# ~30 each, alike past the first few) every call up to 4, then every fifth.
 STEPS = {
     "rename": range(1, 100),
-    "mkdir": [*range(1, 9), *range(9, 100, 3)],
-    "unlink": [*range(1, 9), *range(9, 100, 3)],
+    "mkdir": [*range(1, 5), *range(5, 100, 5)],
+    "unlink": [*range(1, 5), *range(5, 100, 5)],
 }
 SYSCALLS = {
     "rename": "rename,renameat,renameat2",
