@@ -29,9 +29,10 @@ os.environ["PATH"] = f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}
 from synthetic import make_catalog  # noqa: E402
 
 from chartforge import tools  # noqa: E402
-from chartforge.build import build  # noqa: E402
-from chartforge.catalog import load_catalog  # noqa: E402
-from chartforge.helm import assemble, chart_values, write_values  # noqa: E402
+from chartforge.compile.assemble import assemble, chart_values  # noqa: E402
+from chartforge.compile.build import build  # noqa: E402
+from chartforge.compile.catalog import load_catalog  # noqa: E402
+from chartforge.helm import write_values  # noqa: E402
 from chartforge.validate.schemas import SchemaStore  # noqa: E402
 
 

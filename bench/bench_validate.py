@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 
 from chartforge import proc, tools
-from chartforge.validate import DEFAULT_KUBERNETES_VERSIONS, load_manifests, validate_resources
+from chartforge.compile.catalog import load_catalog
+from chartforge.validate import load_manifests, validate_resources
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
 from chartforge.validate.schemas import SchemaStore
@@ -147,7 +148,7 @@ def main() -> int:
 
         resources = load_manifests([manifest])
         builtin = BuiltinEngine()
-        all_versions = list(DEFAULT_KUBERNETES_VERSIONS)
+        all_versions = list(load_catalog(CRD_DIR.parents[1]).kubernetes_versions)
         validate_resources(resources, all_versions, engine=builtin, crd_dir=CRD_DIR)  # warm: bundle + compile
         versions = [args.version]
         rows: list[tuple[str, float, int]] = [

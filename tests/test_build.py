@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.build import build, compile_tree
-from chartforge.catalog import load_catalog
+from chartforge.compile.build import build, compile_tree
+from chartforge.compile.catalog import load_catalog
 from chartforge.errors import SourceError
 from tests.conftest import CASES, copy_tree, run_cli
 

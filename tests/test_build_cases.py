@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.build import _existing
+from chartforge.compile.build import _existing
 from tests.conftest import CASES, apply_case, assert_one_error, copy_tree, run_cli
 
 BASE = CASES / "build" / "base"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.build import _existing
+from chartforge.compile.build import _existing
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
 BASE = CASES / "build" / "base"

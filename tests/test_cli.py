@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chartforge import __version__
 from chartforge.cli import app
 from tests.conftest import run_cli
@@ -33,3 +35,17 @@ def test_usage_error_exit_2() -> None:
 
 def test_python_dash_m() -> None:
     assert run_cli("--help").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "--stage", "nope"), "'nope' is not one of lint, validate, policy"),
+        (("check", "--engine", "nope"), "'nope' is not one of auto, kubeconform, builtin"),
+        (("validate", "--engine", "nope"), "'nope' is not one of auto, kubeconform, builtin"),
+    ],
+)
+def test_stage_and_engine_names_come_from_the_domain(args: tuple[str, ...], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.replace("│", " ").split())

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartforge.build import _existing
+from chartforge.compile.build import _existing
 from tests.conftest import CASES, ROOT, copy_tree, run_cli
 
 NEGATIVE = sorted(p for p in (CASES / "cli" / "negative").iterdir() if p.is_dir())

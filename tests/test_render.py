@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from chartforge import render_template
+from chartforge.compile.jinja import environment, render_file
 from chartforge.errors import TemplateError, UserError
-from chartforge.render import environment, render_file
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
 BASE = CASES / "build" / "base"
@@ -50,6 +50,27 @@ def test_render_with_variables_and_defaults(tmp_path: Path, monkeypatch: pytest.
     assert cm["data"]["image"] == "nginx:1.27.4", "production environment values apply by default"
     docs = list(yaml.safe_load_all(render_template("alpha", {}, root=root)))
     assert next(d for d in docs if d)["data"]["replicas"] == "6", "seed default node_count=6"
+
+
+@pytest.mark.helm
+def test_render_defaults_come_from_the_catalog_not_the_compiler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_tool("helm")
+    root = copy_tree(BASE, tmp_path / "p")
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    catalog = root / "sources" / "catalog.yaml"
+    text = catalog.read_text(encoding="utf-8")
+    catalog.write_text(text.replace("  node_count: 6\n", "  node_count: 4\n"), encoding="utf-8")
+    doc = next(d for d in yaml.safe_load_all(render_template("alpha", {}, root=root)) if d)
+    assert doc["data"]["replicas"] == "4"
+    assert doc["data"]["cluster"] == "demo-prod"
+    catalog.write_text(
+        text.split("variable_defaults:")[0] + "umbrella: suite\ncharts: [alpha, beta, suite]\n"
+    )
+    doc = next(d for d in yaml.safe_load_all(render_template("alpha", {}, root=root)) if d)
+    assert doc["data"]["replicas"] == "1", "no catalog default: the chart's own default"
+    assert doc["data"]["image"] == "nginx:1.27.3", "no default environment: no environment section"
 
 
 @pytest.mark.helm

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 import yaml
 
-from chartforge import schema
-from chartforge.catalog import load_catalog
-from chartforge.envvalues import umbrella_defaults
+from chartforge.compile import schema
+from chartforge.compile.catalog import load_catalog
+from chartforge.compile.envvalues import umbrella_defaults
 from tests.conftest import CASES
 
 

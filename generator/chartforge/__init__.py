@@ -14,15 +14,15 @@ __all__ = ["__version__", "build", "load_catalog", "render_template"]
 
 def __getattr__(name: str) -> object:  # lazy: importing chartforge stays cheap
     if name == "load_catalog":
-        from chartforge.catalog import load_catalog
+        from chartforge.compile.catalog import load_catalog
 
         return load_catalog
     if name == "render_template":
-        from chartforge.instantiate import render_template
+        from chartforge.compile.instantiate import render_template
 
         return render_template
     if name == "build":
-        from chartforge.build import build
+        from chartforge.compile.build import build
 
         return build
     raise AttributeError(name)

@@ -21,24 +21,27 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
+from chartforge import codes
 from chartforge import helm as helmcmd
-from chartforge.build import build
-from chartforge.catalog import Catalog, load_catalog
-from chartforge.diagnostics import Diagnostic, has_errors
-from chartforge.errors import ToolError, UsageError, UserError
+from chartforge.compile.assemble import assemble, chart_values
+from chartforge.compile.build import build
+from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.diagnostics import Checked, Diagnostic, has_errors
+from chartforge.errors import ToolError, ToolNotFound, UsageError, UserError
+from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
-from chartforge.report import Checked
+from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
-from chartforge.validate.engine import EngineName
+from chartforge.validate.engine import EngineName, make_engine
 from chartforge.validate.schemas import normalize_version
 from chartforge.yamlio import load_yaml
 
 Stage = Literal["lint", "validate", "policy"]
-ALL_STAGES: tuple[Stage, ...] = ("lint", "validate", "policy")
+ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
 _SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
 
 
@@ -74,7 +77,7 @@ def chart_of(catalog: Catalog, source: str) -> str:
 def _drift(catalog: Catalog) -> list[Diagnostic]:
     result = build(catalog.root, check=True, catalog=catalog)
     return [
-        Diagnostic("error", "CF-BUILD-DRIFT", f"{c.kind} by `chartforge build`: generated files differ from sources/",
+        Diagnostic("error", codes.BUILD_DRIFT, f"{c.kind} by `chartforge build`: generated files differ from sources/",
                    stage="build", path=c.path)
         for c in result.changes
     ]  # fmt: skip
@@ -88,18 +91,18 @@ def _submit_renders(
     versions: Sequence[str],
 ) -> list[Future[RenderOutcome]]:  # fmt: skip
     umbrella = assembled / catalog.umbrella
-    values = {env: catalog.root / "values" / f"{env}.yaml" for env in envs}
+    values = {env: catalog.project.values_file(env) for env in envs}
 
     def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
         try:
             text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
-                                    kube_version=f"{version}.0", namespace=catalog.umbrella)  # fmt: skip
+                                    kube_version=KubeVersion.parse(version).full, namespace=catalog.umbrella)  # fmt: skip
             return env, version, text
+        except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
+            raise
         except ToolError as exc:
-            if exc.__class__ is not ToolError:  # ToolNotFound and friends stop the run
-                raise
             return env, version, Diagnostic(
-                "error", "CF-RENDER-FAILED", exc.stderr.strip() or exc.message, stage="render",
+                "error", codes.RENDER_FAILED, exc.stderr.strip() or exc.message, stage="render",
                 chart=catalog.umbrella, environment=env, kubernetes_version=version,
                 path=f"values/{env}.yaml",
             )  # fmt: skip
@@ -107,7 +110,9 @@ def _submit_renders(
     return [pool.submit(render, e, v) for e in envs for v in versions]
 
 
-def _collect_renders(futures: Sequence[Future[RenderOutcome]]) -> tuple[list[Rendering], list[Diagnostic]]:
+def _collect_renders(
+    futures: Sequence[Future[RenderOutcome]], umbrella: str
+) -> tuple[list[Rendering], list[Diagnostic]]:
     results = [f.result() for f in futures]
     failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
     grouped: dict[tuple[str, str], list[str]] = {}
@@ -115,7 +120,12 @@ def _collect_renders(futures: Sequence[Future[RenderOutcome]]) -> tuple[list[Ren
         if isinstance(out, str):
             grouped.setdefault((env, out), []).append(version)
     renderings = [
-        Rendering(env, tuple(vs), text, tuple(vmanifests.parse_manifest_text(text, f"<helm template {env}>")))
+        Rendering(
+            env,
+            tuple(vs),
+            text,
+            tuple(vmanifests.parse_manifest_text(text, f"<helm template {umbrella} {env}>")),
+        )
         for (env, text), vs in grouped.items()
     ]
     return renderings, failures
@@ -128,7 +138,7 @@ def _submit_lint(
     for chart in catalog.charts:
         for env in envs:
             values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
-                                          helmcmd.chart_values(catalog, chart, env))  # fmt: skip
+                                          chart_values(catalog, chart, env))  # fmt: skip
             targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
     futures = [pool.submit(lint_chart, h, t) for h in helms for t in targets]
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
@@ -157,8 +167,6 @@ def _validate(
 def _policy(
     catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool
 ) -> tuple[list[Diagnostic], list[Checked]]:
-    from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
-
     waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
     diagnostics: list[Diagnostic] = []
     checked: list[Checked] = []
@@ -166,19 +174,18 @@ def _policy(
     for env in envs:
         # policy does not depend on the Kubernetes version much; check the newest rendering
         rendering = max(
-            (r for r in renderings if r.environment == env), key=lambda r: r.versions[-1], default=None
+            (r for r in renderings if r.environment == env),
+            key=lambda r: KubeVersion.parse(r.versions[-1]),
+            default=None,
         )
         if rendering is None:
             continue
-        resources = vmanifests.parse_manifest_text(
-            rendering.text, f"<helm template {catalog.umbrella} {env}>"
-        )
-        usable = [r for r in resources if r.ok]
+        usable = [r for r in rendering.resources if r.ok]  # parsed once, when rendered
         by_chart: dict[str, list[vmanifests.Resource]] = {}
         for res in usable:
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
-        env_values = load_yaml(catalog.root / "values" / f"{env}.yaml") or {}
+        env_values = load_yaml(catalog.project.values_file(env)) or {}
         for chart in catalog.charts:
             objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name
@@ -220,17 +227,21 @@ def run_check(
             normalize_version(version)
         except UserError as exc:  # same exit code as `validate -k`: a bad option is a usage error
             raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
-    versions = tuple(".".join(v.split(".")[:2]) for v in kubernetes_versions or catalog.kubernetes_versions)
+    versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
     for env in envs:
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
     jobs = jobs or os.cpu_count() or 2
-    helms = [find_helm(helm)] if helm else (find_helms() or [find_helm()])
+    helms = (
+        [find_helm(helm, root=catalog.root)]
+        if helm
+        else (find_helms(root=catalog.root) or [find_helm(root=catalog.root)])
+    )
     diagnostics = _drift(catalog)
     checked: list[Checked] = []
     resources = 0
     engine_used = ""
-    with helmcmd.assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
+    with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         # renders first: validation starts on them while the lint calls still run in the pool
         render_futures = (
             _submit_renders(pool, catalog, helms[-1], assembled, envs, versions)
@@ -241,7 +252,7 @@ def run_check(
             _submit_lint(pool, catalog, helms, assembled, envs) if "lint" in stages else ([], [])
         )
         if render_futures:
-            renderings, failures = _collect_renders(render_futures)
+            renderings, failures = _collect_renders(render_futures, catalog.umbrella)
             diagnostics += failures
             if "validate" in stages:
                 found, cases, resources = _validate(catalog, renderings, engine)
@@ -259,6 +270,4 @@ def run_check(
 
 
 def _engine_name(engine: EngineName) -> str:
-    from chartforge.validate.engine import make_engine
-
     return make_engine(engine).name

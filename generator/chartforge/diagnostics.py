@@ -19,8 +19,8 @@ SEVERITY_ORDER: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 class Diagnostic:
     """One finding.
 
-    ``code`` is a stable identifier (``CF-VAL-001``, ``PSS-RUN-AS-NON-ROOT``…) that
-    waivers refer to. The location fields are optional; set the ones that apply.
+    ``code`` is a stable identifier (``CF-VALIDATE-SCHEMA``, ``PSS-RUN-AS-NON-ROOT``…) that
+    waivers refer to, registered in ``chartforge.codes`` (docs/diagnostics.md). The location fields are optional; set the ones that apply.
     """
 
     severity: Severity
@@ -56,3 +56,35 @@ class Diagnostic:
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     """True when at least one unwaived error is present."""
     return any(d.severity == "error" and not d.waived for d in diagnostics)
+
+
+GroupKey = tuple[str, str, str, str]  # stage, chart, environment, kubernetes_version
+
+
+@dataclass(frozen=True, order=True)
+class Checked:
+    """One object a stage checked (a JUnit test case), whether or not it had findings."""
+
+    stage: str
+    chart: str = ""
+    environment: str = ""
+    kubernetes_version: str = ""
+    path: str = ""
+    kind: str = ""
+    name: str = ""
+
+    @property
+    def group(self) -> GroupKey:
+        return (self.stage, self.chart, self.environment, self.kubernetes_version)
+
+    @property
+    def case_name(self) -> str:
+        obj = "/".join(b for b in (self.kind, self.name) if b)
+        if obj and self.path:
+            return f"{obj} ({self.path})"
+        return obj or self.path or self.stage
+
+
+def checked_of(diagnostic: Diagnostic) -> Checked:
+    d = diagnostic
+    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, d.path, d.kind, d.name)

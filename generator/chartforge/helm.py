@@ -1,62 +1,18 @@
-"""Every helm call chartforge makes, and the assembly of charts helm can consume.
+"""Every helm call chartforge makes (``helm template``, ``helm lint``), through ``proc.run``.
 
-``charts/`` holds each chart once; the umbrella's ``Chart.yaml`` points at its sub-charts
-with ``file://../<name>``. helm wants them under the umbrella's own ``charts/`` directory, so
-``assemble`` builds a scratch copy where they are (symlinks, nothing copied twice) — the same
-layout ``helm dependency build`` would produce, without its network access or Chart.lock.
+It knows nothing of catalogs: ``compile.assemble`` lays charts out the way helm wants them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from chartforge import proc
-from chartforge.catalog import Catalog, ChartSpec
-from chartforge.envvalues import merge
 from chartforge.tools import Helm
-from chartforge.yamlio import load_yaml, plain
-
-
-@contextlib.contextmanager
-def assemble(
-    catalog: Catalog, charts_dir: Path | None = None, charts: Sequence[ChartSpec] | None = None
-) -> Iterator[Path]:
-    """A scratch directory with ``charts`` (default: all) of ``charts_dir``, sub-charts linked under parents."""
-    source = charts_dir or catalog.root / "charts"
-    tmp = Path(tempfile.mkdtemp(prefix="chartforge-assembled-"))
-    try:
-        for chart in charts if charts is not None else catalog.charts:
-            shutil.copytree(source / chart.name, tmp / chart.name, symlinks=True)
-            if chart.dependencies:
-                (tmp / chart.name / "charts").mkdir(exist_ok=True)
-                for dep in chart.dependencies:
-                    os.symlink(Path("..") / ".." / dep.name, tmp / chart.name / "charts" / dep.name)
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def environment_data(catalog: Catalog, env: str) -> dict[str, Any]:
-    data = plain(load_yaml(catalog.root / "values" / f"{env}.yaml")) or {}
-    return dict(data)
-
-
-def chart_values(catalog: Catalog, chart: ChartSpec, env: str) -> dict[str, Any]:
-    """The values a chart gets in ``env``: the umbrella file itself, or its section + ``global``."""
-    data = environment_data(catalog, env)
-    if chart.is_umbrella:
-        return data
-    section = dict(data.get(chart.name) or {})
-    section.pop("enabled", None)
-    return dict(merge(section, {"global": data.get("global") or {}}))
 
 
 def write_values(path: Path, values: Mapping[str, Any]) -> Path:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge import codes
 from chartforge import helm as helmcmd
 from chartforge.diagnostics import Diagnostic, Severity
 from chartforge.tools import Helm
@@ -36,7 +37,7 @@ def parse_lint_output(text: str, target: LintTarget, helm: Helm, *, strict: bool
         out.append(
             Diagnostic(
                 severity=severity,
-                code=f"HELM-LINT-{level}",
+                code=codes.lint_code(level),
                 message=message.strip(),
                 stage="lint",
                 chart=target.chart,
@@ -56,7 +57,7 @@ def lint_chart(helm: Helm, target: LintTarget, *, strict: bool = True) -> list[D
         found.append(
             Diagnostic(
                 severity="error",
-                code="HELM-LINT-FAILED",
+                code=codes.LINT_FAILED,
                 message=(done.stderr or done.stdout).strip().splitlines()[-1]
                 if (done.stderr or done.stdout)
                 else f"helm lint exited {done.returncode}",

@@ -8,15 +8,18 @@ exactly what ``package`` produced. The ``check`` stage is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from chartforge import check
-from chartforge.build import BuildResult, build
+from chartforge.compile.build import BuildResult, build
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import UserError
 from chartforge.package import PackageResult, Signer, package_charts
+from chartforge.project import Project
+from chartforge.publish.diff import DiffResult, diff_charts
 from chartforge.publish.publish import ChartPublication, PublishResult, publish
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import Credentials, RegistryTarget
@@ -66,7 +69,7 @@ def release(
         paths = ", ".join(c.path for c in built.changes[:5]) + (" …" if len(built.changes) > 5 else "")
         raise UserError(
             f"charts/ and values/ differ from sources/ in {len(built.changes)} file(s): {paths}",
-            path=root / "charts",
+            path=Project(root).charts,
             hint="run 'chartforge build' and commit the result before releasing",
         )
     if check:
@@ -80,7 +83,41 @@ def release(
                 hint="run 'chartforge check' for the full report",
             )
     stage("package")
-    package = package_charts(root / "charts", dist or root / "dist", signer=signer)
+    package = package_charts(Project(root).charts, dist or Project(root).dist, signer=signer)
     stage("publish")
     published = publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)
     return ReleaseResult(built, check, package, published)
+
+
+def publish_charts(
+    root: Path,
+    target: RegistryTarget,
+    helm: Helm,
+    *,
+    dist: Path | None = None,
+    credentials: Credentials | None = None,
+    retry: RetryPolicy | None = None,
+    on_event: Callable[[ChartPublication], None] | None = None,
+) -> PublishResult:
+    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive."""
+    with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
+        package = package_charts(Project(root).charts, dist or Path(scratch))
+        return publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)
+
+
+def diff_published(
+    root: Path,
+    target: RegistryTarget,
+    helm: Helm,
+    *,
+    environments: Sequence[str] = (),
+    credentials: Credentials | None = None,
+    retry: RetryPolicy | None = None,
+) -> DiffResult:
+    """Package ``charts/`` in a scratch directory and diff it against the latest published versions."""
+    with tempfile.TemporaryDirectory(prefix="chartforge-diff-") as scratch:
+        package = package_charts(Project(root).charts, Path(scratch))
+        return diff_charts(
+            package, target, helm, values_dir=Project(root).values, environments=environments,
+            credentials=credentials, retry=retry,
+        )  # fmt: skip

@@ -8,47 +8,14 @@ names it. Output is deterministic: same findings, same bytes.
 
 from __future__ import annotations
 
-import json
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from chartforge.diagnostics import SEVERITY_ORDER, Diagnostic
+from chartforge.diagnostics import SEVERITY_ORDER, Checked, Diagnostic, GroupKey, checked_of
 from chartforge.errors import UserError
-
-GroupKey = tuple[str, str, str, str]  # stage, chart, environment, kubernetes_version
-
-
-@dataclass(frozen=True, order=True)
-class Checked:
-    """One object a stage checked (a JUnit test case), whether or not it had findings."""
-
-    stage: str
-    chart: str = ""
-    environment: str = ""
-    kubernetes_version: str = ""
-    path: str = ""
-    kind: str = ""
-    name: str = ""
-
-    @property
-    def group(self) -> GroupKey:
-        return (self.stage, self.chart, self.environment, self.kubernetes_version)
-
-    @property
-    def case_name(self) -> str:
-        obj = "/".join(b for b in (self.kind, self.name) if b)
-        if obj and self.path:
-            return f"{obj} ({self.path})"
-        return obj or self.path or self.stage
-
-
-def checked_of(diagnostic: Diagnostic) -> Checked:
-    d = diagnostic
-    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, d.path, d.kind, d.name)
 
 
 def summarize(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
@@ -139,10 +106,6 @@ def to_json(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     """``{"diagnostics": [...], "summary": {...}}`` with diagnostics in table order."""
     ordered = [d for members in group_diagnostics(diagnostics).values() for d in members]
     return {"diagnostics": [d.to_dict() for d in ordered], "summary": summarize(diagnostics)}
-
-
-def render_json(diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps(to_json(diagnostics), indent=2, sort_keys=True) + "\n"
 
 
 def _suite_name(group: GroupKey) -> str:

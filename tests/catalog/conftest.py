@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from chartforge import tools
-from chartforge.catalog import Catalog, load_catalog
-from chartforge.helm import assemble, chart_values, template, write_values
+from chartforge.compile.assemble import assemble, chart_values
+from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.helm import template, write_values
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("development", "staging", "production")

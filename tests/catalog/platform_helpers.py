@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.catalog.conftest import ROOT, catalog
 
-from chartforge.validate import validate_manifest_text
+from chartforge.validate import parse_manifest_text, validate_resources
 
 #: Workload kinds with a pod template, and where it is.
 POD_TEMPLATE_PATHS = {
@@ -24,8 +24,8 @@ POD_TEMPLATE_PATHS = {
 
 def strict_errors(text: str) -> list[str]:
     """Every schema error of the manifests in ``text`` on every supported Kubernetes version."""
-    report = validate_manifest_text(
-        text, catalog().kubernetes_versions, label="<helm template>", engine="builtin",
+    report = validate_resources(
+        parse_manifest_text(text, "<helm template>"), catalog().kubernetes_versions, engine="builtin",
         crd_dir=ROOT / "sources" / "crds",
     )  # fmt: skip
     return [

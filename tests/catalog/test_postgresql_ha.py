@@ -15,8 +15,8 @@ import yaml
 from tests.catalog.conftest import ROOT, find, rendered
 from tests.catalog.conftest import render_with as render_chart
 
+from chartforge.compile.instantiate import render_template
 from chartforge.errors import ToolError
-from chartforge.instantiate import render_template
 
 pytestmark = pytest.mark.helm
 

@@ -12,8 +12,9 @@ from tests.catalog.platform_helpers import pod_templates
 from tests.conftest import require_tool
 
 from chartforge import proc, tools
-from chartforge.envvalues import validate_values
-from chartforge.helm import assemble, environment_data, lint, write_values
+from chartforge.compile.assemble import assemble, environment_data
+from chartforge.compile.envvalues import validate_values
+from chartforge.helm import lint, write_values
 from chartforge.yamlio import load_yaml
 
 pytestmark = pytest.mark.helm

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from chartforge import proc
-from chartforge.catalog import load_catalog
-from chartforge.helm import assemble
+from chartforge.compile.assemble import assemble
+from chartforge.compile.catalog import load_catalog
 from chartforge.package import PackageResult, package_charts
 from chartforge.publish.diff import diff_charts
 from chartforge.publish.helmreg import HelmRegistry, select_helm

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from chartforge import tools
-from chartforge.validate import DEFAULT_KUBERNETES_VERSIONS
+from chartforge.compile.catalog import load_catalog
 from tests.conftest import CASES, ROOT
 
 CORPUS = CASES / "validate"
 CRD_DIR = ROOT / "sources" / "crds"
+CATALOG_VERSIONS = load_catalog(ROOT).kubernetes_versions  # the range the cases are checked on by default
 _HEADER = re.compile(r"^#\s*(expect|versions):\s*(.+?)\s*$", re.MULTILINE)
 
 
@@ -36,7 +37,7 @@ class Case:
 def load_case(path: Path) -> Case:
     text = path.read_text(encoding="utf-8")
     expect: set[str] = set()
-    versions: tuple[str, ...] = DEFAULT_KUBERNETES_VERSIONS
+    versions: tuple[str, ...] = CATALOG_VERSIONS
     for key, value in _HEADER.findall(text):
         if key == "expect":
             expect.add(value)

@@ -38,11 +38,11 @@ def outcome(engine: Engine, cache: Path) -> list[list[tuple[str, str, str, froze
 
 
 EXPECTED = [
-    [("api", "1.31.0", "valid", frozenset()), ("api", "1.32.0", "valid", frozenset())],
-    [("api", "1.31.0", "invalid", frozenset({"/data/a"})), ("api", "1.32.0", "invalid", frozenset({"/data/a"})),
-     ("api", "1.31.0", "unparsable", frozenset({""})), ("api", "1.32.0", "unparsable", frozenset({""}))],
-    [("web", "1.31.0", "valid", frozenset()), ("web", "1.32.0", "no-schema", frozenset({""}))],
-    [("web", "1.37.0", "no-schema", frozenset({""}))],
+    [("api", "1.31", "valid", frozenset()), ("api", "1.32", "valid", frozenset())],
+    [("api", "1.31", "invalid", frozenset({"/data/a"})), ("api", "1.32", "invalid", frozenset({"/data/a"})),
+     ("api", "1.31", "unparsable", frozenset({""})), ("api", "1.32", "unparsable", frozenset({""}))],
+    [("web", "1.31", "valid", frozenset()), ("web", "1.32", "no-schema", frozenset({""}))],
+    [("web", "1.37", "no-schema", frozenset({""}))],
 ]  # fmt: skip
 
 
@@ -58,8 +58,8 @@ def test_jobs_kubeconform(schema_cache: Path, kubeconform_bin: str) -> None:
 def test_reports_carry_chart_and_environment(schema_cache: Path) -> None:
     reports = validate_jobs(jobs(), engine="builtin", crd_dir=CRD_DIR, cache_root=schema_cache)
     assert [(r.chart, r.environment, r.kubernetes_versions) for r in reports] == [
-        ("api", "staging", ("1.31.0", "1.32.0")), ("api", "production", ("1.31.0", "1.32.0")),
-        ("web", "production", ("1.31.0", "1.32.0")), ("web", "development", ("1.37.0",)),
+        ("api", "staging", ("1.31", "1.32")), ("api", "production", ("1.31", "1.32")),
+        ("web", "production", ("1.31", "1.32")), ("web", "development", ("1.37",)),
     ]  # fmt: skip
     diags = reports[1].to_diagnostics()
     assert {(d.chart, d.environment) for d in diags} == {("api", "production")}

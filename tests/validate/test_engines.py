@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chartforge import tools
-from chartforge.errors import ToolError, ToolNotFound
+from chartforge.errors import ToolError, ToolNotFound, UsageError
 from chartforge.validate import FieldError, parse_manifest_text, validate_resources
 from chartforge.validate.builtin import BuiltinEngine, is_duration
 from chartforge.validate.engine import make_engine
@@ -112,3 +112,9 @@ def test_kubeconform_crash_is_a_tool_error_with_its_stderr(
         resources, ["1.34"], engine="builtin", crd_dir=tmp_path, cache_root=schema_cache
     )
     assert builtin.results[0].status == "valid"  # a number has no format to check
+
+
+def test_unknown_engine_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown validation engine 'nope'") as info:
+        make_engine("nope")  # type: ignore[arg-type]
+    assert info.value.exit_code == 2

@@ -9,7 +9,7 @@ from chartforge.validate import (
     CODE_SCHEMA,
     CODE_YAML,
     load_manifests,
-    validate_manifest_text,
+    parse_manifest_text,
     validate_resources,
 )
 from tests.validate.conftest import CRD_DIR
@@ -52,7 +52,7 @@ def test_report_records_and_diagnostics(tmp_path: Path, schema_cache: Path) -> N
         crd_dir=CRD_DIR,
         cache_root=schema_cache,
     )
-    assert report.kubernetes_versions == ("1.31.0", "1.37.0")
+    assert report.kubernetes_versions == ("1.31", "1.37")
     assert not report.valid
     assert report.counts() == {"resources": 4, "invalid": 3, "valid": 1, "versions": 2, "checks": 8,
                                "failed_checks": 6}  # fmt: skip
@@ -64,7 +64,7 @@ def test_report_records_and_diagnostics(tmp_path: Path, schema_cache: Path) -> N
     assert {e["path"] for e in records[0]["errors"]} == {
         "/spec/replicas", "/spec/template/spec/containers/0/imagePullPolcy",
     }  # fmt: skip
-    assert records[0]["versions"] == {"1.31.0": "invalid", "1.37.0": "invalid"}
+    assert records[0]["versions"] == {"1.31": "invalid", "1.37": "invalid"}
 
     diags = report.to_diagnostics(chart="web", environment="production")
     by_code = {
@@ -73,7 +73,7 @@ def test_report_records_and_diagnostics(tmp_path: Path, schema_cache: Path) -> N
     assert len(by_code[CODE_SCHEMA]) == 4  # 2 fields × 2 versions
     assert len(by_code[CODE_NO_SCHEMA]) == 2
     assert len(by_code[CODE_YAML]) == 1  # once, not once per version
-    replicas = next(d for d in diags if d.field == "/spec/replicas" and d.kubernetes_version == "1.31.0")
+    replicas = next(d for d in diags if d.field == "/spec/replicas" and d.kubernetes_version == "1.31")
     assert (replicas.path, replicas.line, replicas.kind, replicas.name) == (
         str(manifest),
         6,
@@ -95,8 +95,8 @@ def test_report_records_and_diagnostics(tmp_path: Path, schema_cache: Path) -> N
 
 def test_helm_output_points_at_templates(schema_cache: Path) -> None:
     text = "---\n# Source: api/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 1}\n"
-    report = validate_manifest_text(
-        text, ["1.34"], label="<helm template api production>", engine="builtin", crd_dir=CRD_DIR,
+    report = validate_resources(
+        parse_manifest_text(text, "<helm template api production>"), ["1.34"], engine="builtin", crd_dir=CRD_DIR,
         cache_root=schema_cache,
     )  # fmt: skip
     (diag,) = report.to_diagnostics()

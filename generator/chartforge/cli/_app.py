@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,22 @@ def _recover_interrupted_build(root: Path) -> None:
     leftovers = list(root.glob(".chartforge-build-*")) + [root / f".{t}.old" for t in ("charts", "values")]
     if not any(p.exists() for p in leftovers):
         return
-    from chartforge.swap import build_lock, recover
+    from chartforge.compile.swap import build_lock, recover
 
     with build_lock(root.resolve(), wait=False) as mine:
         if mine:  # else a build is running right now: it is not a leftover
             recover(root.resolve())
+
+
+def one_of(names: tuple[str, ...]) -> Callable[[str], str]:
+    """A typer ``parser`` accepting only ``names`` (the domain's Literal values): usage error otherwise."""
+
+    def parse(value: str) -> str:
+        if value not in names:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}")
+        return value
+
+    return parse
 
 
 def emit_json(data: Any) -> None:

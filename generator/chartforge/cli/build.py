@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from chartforge.build import build
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.compile.build import build
 from chartforge.errors import EXIT_FINDINGS
 
 
@@ -19,14 +19,7 @@ def build_cmd(
     """Compile sources/ into charts/<chart>/ and values/<env>.yaml, atomically and deterministically."""
     result = build(state.root, check=check)
     if output is OutputFormat.json:
-        emit_json(
-            {
-                "clean": result.clean,
-                "written": result.written,
-                "files": len(result.files),
-                "changes": [{"path": c.path, "change": c.kind} for c in result.changes],
-            }
-        )
+        emit_json(result.to_dict())
     else:
         for change in result.changes:
             err(f"{change.kind:>8}  {change.path}")

@@ -9,9 +9,9 @@ import typer
 
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
 from chartforge.errors import EXIT_FINDINGS
-from chartforge.validate.engine import EngineName
+from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
 _ENV = typer.Option([], "--env", "-e", help="Environment(s) to check (default: all in the catalog).")
 _KV = typer.Option(
@@ -59,8 +59,12 @@ def check_cmd(
     env: list[str] = _ENV,
     kubernetes_version: list[str] = _KV,
     helm: str = _HELM,
-    engine: str = typer.Option("auto", "--engine", help="auto | kubeconform | builtin"),
-    stage: list[str] = typer.Option([], "--stage", help="Only these stages: lint, validate, policy."),
+    engine: str = typer.Option(
+        "auto", "--engine", parser=one_of(ENGINE_NAMES), help=" | ".join(ENGINE_NAMES)
+    ),
+    stage: list[str] = typer.Option(
+        [], "--stage", parser=one_of(ALL_STAGES), help="Only these stages: " + ", ".join(ALL_STAGES)
+    ),
     checkov: bool = typer.Option(
         False, "--checkov/--no-checkov", help="Also run checkov's Kubernetes checks."
     ),
@@ -72,12 +76,9 @@ def check_cmd(
 
     Exit 0 clean, 1 findings, 3 when helm or kubeconform fails.
     """
-    stages = cast(tuple[Stage, ...], tuple(stage) or ALL_STAGES)
-    bad = [s for s in stages if s not in ALL_STAGES]
-    if bad or engine not in ("auto", "kubeconform", "builtin"):
-        raise typer.BadParameter(f"unknown stage/engine: {', '.join(bad) or engine}")
+    stages = cast(tuple[Stage, ...], tuple(stage) or ALL_STAGES)  # one_of checked the names
     result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
-                       helm=helm, engine=engine, checkov=checkov, jobs=jobs)  # type: ignore[arg-type]  # fmt: skip
+                       helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs)  # fmt: skip
     finish(result, output, junit, "chartforge check")
 
 

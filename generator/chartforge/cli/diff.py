@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
@@ -20,8 +19,7 @@ from chartforge.cli.publish import (
     resolve_target,
 )
 from chartforge.errors import EXIT_FINDINGS
-from chartforge.package import package_charts
-from chartforge.publish.diff import diff_charts
+from chartforge.pipeline import diff_published
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.retry import RetryPolicy
 
@@ -41,17 +39,10 @@ def diff_cmd(
     """Per chart and environment: unified diff of `helm template`, local vs latest published."""
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
-    with tempfile.TemporaryDirectory(prefix="chartforge-diff-") as scratch:
-        package = package_charts(state.root / "charts", Path(scratch))
-        result = diff_charts(
-            package,
-            target,
-            select_helm(target, helm),
-            values_dir=state.root / "values",
-            environments=env,
-            credentials=credentials,
-            retry=RetryPolicy(attempts=retries),
-        )
+    result = diff_published(
+        state.root, target, select_helm(target, helm), environments=env, credentials=credentials,
+        retry=RetryPolicy(attempts=retries),
+    )  # fmt: skip
     if output is OutputFormat.json:
         emit_json(result.to_dict())
     else:

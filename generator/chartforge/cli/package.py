@@ -10,6 +10,7 @@ import typer
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.errors import UsageError
 from chartforge.package import Signer, package_charts
+from chartforge.project import Project
 
 PASSPHRASE_ENV = "CHARTFORGE_SIGNING_PASSPHRASE"
 
@@ -38,27 +39,12 @@ def package_cmd(
 ) -> None:
     """Package every chart into reproducible archives; the umbrella embeds its sub-charts."""
     result = package_charts(
-        charts or state.root / "charts", out or state.root / "dist", signer=signer_from_options(sign, key)
+        charts or Project(state.root).charts,
+        out or Project(state.root).dist,
+        signer=signer_from_options(sign, key),
     )
     if output is OutputFormat.json:
-        emit_json(
-            {
-                "out_dir": str(result.out_dir),
-                "sums_file": str(result.sums_file),
-                "charts": [
-                    {
-                        "name": c.name,
-                        "version": c.version,
-                        "path": str(c.path),
-                        "digest": c.digest,
-                        "size": c.size,
-                        "embeds": list(c.dependencies),
-                        "provenance": str(c.provenance) if c.provenance else None,
-                    }
-                    for c in result.charts
-                ],
-            }
-        )
+        emit_json(result.to_dict())
         return
     for chart in result.charts:
         signed = " (signed)" if chart.provenance else ""

@@ -7,11 +7,15 @@ from pathlib import Path
 
 import typer
 
+from chartforge.check import run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.check import finish
+from chartforge.diagnostics import Checked
 from chartforge.errors import EXIT_FINDINGS, UserError
 from chartforge.policy.stage import PolicyResult, check_manifest_files
 from chartforge.policy.waivers import load_waivers
-from chartforge.report import Checked, render_table, to_json, write_junit
+from chartforge.project import Project
+from chartforge.report import render_table, to_json, write_junit
 
 
 def _checked(result: PolicyResult, chart: str, environment: str, version: str) -> list[Checked]:
@@ -46,14 +50,11 @@ def policy_cmd(
     """
     inputs = [*manifests, *(paths or [])]
     if not inputs:  # the built catalog: every chart × environment, as `chartforge check` does it
-        from chartforge.check import run_check
-        from chartforge.cli.check import finish
-
         envs = [environment] if environment else None
         finish(run_check(state.root, stages=("policy",), environments=envs, checkov=checkov), output, junit,
                "chartforge policy")  # fmt: skip
         return
-    waivers_file = waivers or state.root / "sources" / "waivers.yaml"
+    waivers_file = waivers or Project(state.root).waivers_file
     loaded = load_waivers(waivers_file, missing_ok=waivers is None)
     result = check_manifest_files(
         inputs,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
@@ -11,10 +10,9 @@ import typer
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.package import signer_from_options
 from chartforge.errors import UsageError
-from chartforge.package import package_charts
-from chartforge.pipeline import release
+from chartforge.pipeline import publish_charts, release
 from chartforge.publish.helmreg import select_helm
-from chartforge.publish.publish import ChartPublication, PublishResult, publish
+from chartforge.publish.publish import ChartPublication, PublishResult
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import (
     Credentials,
@@ -88,16 +86,10 @@ def publish_cmd(
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)
-    with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
-        package = package_charts(state.root / "charts", dist or Path(scratch))
-        result = publish(
-            package,
-            target,
-            select_helm(target, helm),
-            credentials=credentials,
-            retry=policy,
-            on_event=_progress,
-        )
+    result = publish_charts(
+        state.root, target, select_helm(target, helm), dist=dist, credentials=credentials, retry=policy,
+        on_event=_progress,
+    )  # fmt: skip
     render_result(result, output)
 
 

@@ -7,8 +7,8 @@ import sys
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, state
+from chartforge.compile.instantiate import instantiate
 from chartforge.errors import UsageError, UserError
-from chartforge.instantiate import instantiate
 from chartforge.yamlio import load_yaml_text, plain
 
 
@@ -44,8 +44,8 @@ def render_cmd(
 ) -> None:
     """Render one chart with variables into Kubernetes manifests (helm template under the hood).
 
-    Seed defaults: cluster_name=spotify-ai-agent-prod, node_count=6, environment=production;
-    CLUSTER_ID, TENANT_ID and ENVIRONMENT are read from the process environment.
+    Defaults come from `variable_defaults` in sources/catalog.yaml; CLUSTER_ID, TENANT_ID and
+    ENVIRONMENT are read from the process environment.
     """
     inst = instantiate(name, parse_sets(sets), root=state.root, helm=helm)
     if output is OutputFormat.json:

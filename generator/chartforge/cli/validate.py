@@ -7,35 +7,43 @@ it, it validates the built catalog (charts × environments × versions) through
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
+from typing import cast
 
 import typer
 
 from chartforge import report
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.check import run_check
+from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
+from chartforge.cli.check import finish
+from chartforge.compile.catalog import load_catalog
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
+from chartforge.project import Project
 from chartforge.validate import (
-    DEFAULT_KUBERNETES_VERSIONS,
+    ENGINE_NAMES,
+    EngineName,
     ValidationReport,
     default_crd_dir,
     make_engine,
     normalize_version,
+    supported_versions,
     validate_paths,
 )
 
 
-class EngineChoice(StrEnum):
-    auto = "auto"
-    kubeconform = "kubeconform"
-    builtin = "builtin"
-
-
 def _versions(requested: list[str]) -> list[str]:
-    """Normalised versions; an unsupported one is a usage error (exit 2)."""
+    """Normalised versions (default: the catalog's range, else the newest supported one).
+
+    An unsupported version is a usage error (exit 2).
+    """
+    if not requested:
+        has_catalog = Project(state.root).has_catalog()
+        requested = list(
+            load_catalog(state.root).kubernetes_versions if has_catalog else supported_versions()[-1:]
+        )
     try:
-        return [normalize_version(v) for v in requested or DEFAULT_KUBERNETES_VERSIONS]
+        return [normalize_version(v) for v in requested]
     except UserError as exc:
         raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
 
@@ -60,7 +68,7 @@ def _render_text(reports: list[ValidationReport], diagnostics: list[Diagnostic])
     for rep in reports:
         c = rep.counts()
         where = " ".join(b for b in (rep.chart, rep.environment) if b)
-        versions = ", ".join(v.rsplit(".", 1)[0] for v in rep.kubernetes_versions)
+        versions = ", ".join(rep.kubernetes_versions)
         err(
             f"{where + ': ' if where else ''}{c['resources']} resource(s) × Kubernetes {versions}"
             f" ({rep.engine}): {c['valid']} valid, {c['invalid']} invalid"
@@ -82,10 +90,14 @@ def validate_cmd(
         [],
         "--kubernetes-version",
         "-k",
-        help=f"Kubernetes version to validate against; repeatable. Default: {', '.join(DEFAULT_KUBERNETES_VERSIONS)}.",
+        help="Kubernetes version to validate against; repeatable. Default: the catalog's range "
+        "(sources/catalog.yaml), else the newest one supported.",
     ),
-    engine: EngineChoice = typer.Option(
-        EngineChoice.auto, "--engine", help="kubeconform, builtin, or auto (kubeconform when installed)."
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        parser=one_of(ENGINE_NAMES),
+        help="kubeconform, builtin, or auto (kubeconform when installed).",
     ),
     crd_dir: Path | None = typer.Option(
         None, "--crd-dir", help="CRD schemas {group}/{kind}_{version}.json [default: <root>/sources/crds]"
@@ -106,14 +118,11 @@ def validate_cmd(
     versions = _versions(kubernetes_version)
     paths = [*manifests, *(more or [])]
     if not paths:  # the built catalog: every chart × environment × version, as `chartforge check` does it
-        from chartforge.check import run_check
-        from chartforge.cli.check import finish
-
         result = run_check(state.root, stages=("validate",), kubernetes_versions=kubernetes_version and versions,
-                           engine=engine.value)  # fmt: skip
+                           engine=cast(EngineName, engine))  # fmt: skip
         finish(result, output, junit, "chartforge validate")
         return
-    runner = make_engine(engine.value, kubeconform=kubeconform)
+    runner = make_engine(cast(EngineName, engine), kubeconform=kubeconform)
     reports = [validate_paths(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir))]
     if not any(rep.resources for rep in reports):
         raise UserError(

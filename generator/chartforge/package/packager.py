@@ -51,6 +51,21 @@ class PackageResult:
     charts: tuple[PackagedChart, ...]  # dependencies before the charts that embed them
     sums_file: Path
 
+    def to_dict(self) -> dict[str, object]:
+        """The ``--output json`` form."""
+        return {
+            "out_dir": str(self.out_dir),
+            "sums_file": str(self.sums_file),
+            "charts": [
+                {
+                    "name": c.name, "version": c.version, "path": str(c.path), "digest": c.digest,
+                    "size": c.size, "embeds": list(c.dependencies),
+                    "provenance": str(c.provenance) if c.provenance else None,
+                }
+                for c in self.charts
+            ],
+        }  # fmt: skip
+
     def get(self, name: str) -> PackagedChart:
         for chart in self.charts:
             if chart.name == name:

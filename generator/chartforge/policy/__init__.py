@@ -18,7 +18,7 @@ from __future__ import annotations
 from chartforge.policy.checkov import CheckovBatch, find_checkov, run_checkov
 from chartforge.policy.codes import CHECKS, Finding
 from chartforge.policy.engine import check_manifests, run_policy
-from chartforge.policy.manifests import load_manifests, parse_manifests
+from chartforge.policy.manifests import load_manifests
 from chartforge.policy.model import Manifest
 from chartforge.policy.waivers import Waiver, Waivers, apply_waivers, load_waivers, stale_waivers
 
@@ -34,7 +34,6 @@ __all__ = [
     "find_checkov",
     "load_manifests",
     "load_waivers",
-    "parse_manifests",
     "run_checkov",
     "run_policy",
     "stale_waivers",

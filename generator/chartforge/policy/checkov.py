@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from chartforge import proc
+from chartforge import codes, proc
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import ToolError, ToolNotFound
 from chartforge.policy.model import Manifest, PolicyInput, as_list, as_map, item_key, to_manifest
@@ -135,7 +135,7 @@ def _diagnostic(check: Mapping[str, Any], batch: CheckovBatch, m: Manifest) -> D
         extra.append(("guideline", str(check["guideline"])))
     return Diagnostic(
         severity="error",
-        code=str(check.get("check_id") or "CKV_UNKNOWN"),
+        code=str(check.get("check_id") or codes.CHECKOV_UNKNOWN),
         message=f"checkov: {check.get('check_name') or 'check failed'}",
         stage="policy",
         chart=batch.chart,

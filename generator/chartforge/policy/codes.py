@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chartforge import codes
 from chartforge.policy.model import Manifest
 
 #: code → one-line description (shown in docs/policy.md and used to validate waivers).
@@ -43,7 +44,7 @@ CHECKS: dict[str, str] = {
 #: checkov's Kubernetes check ids (``CKV_K8S_43``, ``CKV2_K8S_6``); waivable like built-in ids.
 CHECKOV_ID = re.compile(r"^CKV2?_K8S_\d+$")
 #: Reported by the waiver machinery itself.
-WAIVER_STALE = "WAIVER-STALE"
+WAIVER_STALE = codes.WAIVER_STALE
 
 
 def is_known(code: str) -> bool:

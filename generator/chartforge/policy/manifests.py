@@ -15,7 +15,6 @@ from chartforge.errors import UserError
 from chartforge.policy.model import Manifest
 from chartforge.validate.manifests import Resource
 from chartforge.validate.manifests import load_manifests as _load_resources
-from chartforge.validate.manifests import parse_manifest_text as _parse_resources
 
 
 def from_resources(resources: Iterable[Resource]) -> list[Manifest]:
@@ -27,11 +26,6 @@ def from_resources(resources: Iterable[Resource]) -> list[Manifest]:
             )
         out.append(Manifest(obj=r.obj, source=r.source, file=r.file, line=r.line))
     return out
-
-
-def parse_manifests(text: str, *, file: str = "<text>") -> list[Manifest]:
-    """Every object in a multi-document YAML string (``kind: List`` items expanded)."""
-    return from_resources(_parse_resources(text, file))
 
 
 def load_manifests(paths: Iterable[str | Path]) -> list[Manifest]:

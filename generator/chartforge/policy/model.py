@@ -11,6 +11,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from chartforge.errors import UserError
+from chartforge.kube import KubeVersion
+
 Obj = Mapping[str, Any]
 
 #: kind → dotted path of the pod template's ``metadata``/``spec`` parent ("" = the object itself).
@@ -199,11 +202,11 @@ Version = tuple[int, int] | None
 
 def parse_version(text: str) -> Version:
     """``"1.34"``/``"v1.34.2"`` → ``(1, 34)``; empty or unparsable → ``None`` (newest rules)."""
-    bits = text.strip().lstrip("v").split(".")
     try:
-        return (int(bits[0]), int(bits[1])) if len(bits) >= 2 else None
-    except ValueError:
+        parsed = KubeVersion.parse(text)
+    except UserError:
         return None
+    return (parsed.major, parsed.minor)
 
 
 def at_least(version: Version, minimum: tuple[int, int]) -> bool:

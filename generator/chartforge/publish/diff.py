@@ -23,8 +23,9 @@ from typing import Any
 
 import yaml
 
+from chartforge.compile.envvalues import subchart_values
 from chartforge.errors import UserError
-from chartforge.package import PackagedChart, PackageResult
+from chartforge.package import PackageResult
 from chartforge.publish.helmreg import HelmRegistry
 from chartforge.publish.oci import OciClient
 from chartforge.publish.retry import RetryPolicy
@@ -144,17 +145,6 @@ def environments_of(values_dir: Path | None, wanted: Sequence[str]) -> list[tupl
     return [(env, data or {}) for env, data in loaded] or [("", {})]
 
 
-def _values_for(chart: PackagedChart, umbrella: bool, values: dict[str, Any]) -> dict[str, Any]:
-    if umbrella:
-        return values
-    section = values.get(chart.name)
-    sub: dict[str, Any] = dict(section) if isinstance(section, dict) else {}
-    sub.pop("enabled", None)  # the umbrella's switch for the sub-chart, not one of its values
-    if "global" in values:
-        sub["global"] = values["global"]
-    return sub
-
-
 def diff_charts(
     package: PackageResult,
     target: RegistryTarget,
@@ -179,7 +169,9 @@ def diff_charts(
             remote = latest_version(client.tags(target.repository(chart.name)))
             for env, values in envs:
                 values_file = Path(tmp) / f"{chart.name}-{env or 'default'}.yaml"
-                values_file.write_text(yaml.safe_dump(_values_for(chart, chart.name in umbrellas, values)))
+                values_file.write_text(
+                    yaml.safe_dump(subchart_values(values, chart.name, umbrella=chart.name in umbrellas))
+                )
                 local = session.template(chart.name, str(chart.path), version=None, values=[values_file])
                 published = ""
                 if remote is not None:

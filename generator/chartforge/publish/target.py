@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chartforge.compile.catalog import load_catalog
 from chartforge.errors import UsageError, UserError
+from chartforge.project import Project
 
 _OCI_URL = re.compile(r"(?P<host>[A-Za-z0-9.-]+(?::[0-9]+)?)(?:/(?P<ns>[a-z0-9]+(?:[._/-][a-z0-9]+)*))?")
 ENV_USERNAME = "CHARTFORGE_REGISTRY_USERNAME"
@@ -106,9 +108,7 @@ def credentials_from_stdin(text: str, environ: dict[str, str] | None = None) -> 
 
 def target_from_catalog(root: Path, *, plain_http: bool | None, ca_file: Path | None) -> RegistryTarget:
     """The ``registry:`` section of ``sources/catalog.yaml``; explicit options win over it."""
-    from chartforge.catalog import load_catalog
-
-    if not (root / "sources" / "catalog.yaml").is_file():
+    if not Project(root).has_catalog():
         raise UsageError(
             "no registry given",
             hint="pass --registry oci://HOST/NAMESPACE or set registry.url in the catalog",

@@ -6,11 +6,9 @@ validate with kubeconform or the built-in engine (:mod:`.engine`), get a
 """
 
 from chartforge.validate.api import (
-    DEFAULT_KUBERNETES_VERSIONS,
     Job,
     default_crd_dir,
     validate_jobs,
-    validate_manifest_text,
     validate_paths,
     validate_resources,
 )
@@ -30,7 +28,6 @@ __all__ = [
     "CODE_NO_SCHEMA",
     "CODE_SCHEMA",
     "CODE_YAML",
-    "DEFAULT_KUBERNETES_VERSIONS",
     "ENGINE_NAMES",
     "Engine",
     "EngineName",
@@ -47,7 +44,6 @@ __all__ = [
     "parse_manifest_text",
     "supported_versions",
     "validate_jobs",
-    "validate_manifest_text",
     "validate_paths",
     "validate_resources",
 ]

@@ -6,18 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
-from chartforge.validate.manifests import Resource, load_manifests, parse_manifest_text
+from chartforge.validate.manifests import Resource, load_manifests
 from chartforge.validate.objectmeta import with_metadata_checked
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
 from chartforge.validate.schemas import SchemaStore, normalize_version, version_key
 
-# The range the catalog supports; the standalone command checks all of it by default.
-DEFAULT_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37")
-
 
 def default_crd_dir(root: Path) -> Path:
-    return root / "sources" / "crds"
+    return Project(root).crds
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class Job:
     """One batch to validate: e.g. the ``helm template`` output of one chart × environment."""
 
     resources: Sequence[Resource]
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS
+    versions: Sequence[str]
     chart: str = ""
     environment: str = ""
 
@@ -81,7 +79,7 @@ def validate_jobs(
 
 def validate_resources(
     resources: Sequence[Resource],
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS,
+    versions: Sequence[str],
     *,
     engine: EngineName | Engine = "auto",
     crd_dir: Path | None,
@@ -99,27 +97,9 @@ def validate_resources(
     return report
 
 
-def validate_manifest_text(
-    text: str,
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS,
-    *,
-    label: str = "<stdin>",
-    engine: EngineName | Engine = "auto",
-    crd_dir: Path | None,
-    cache_root: Path | None = None,
-) -> ValidationReport:
-    """Validate a multi-document YAML string, e.g. ``helm template`` output.
-
-    ``label`` names the stream in results (use ``<helm template CHART ENV>``: labels in
-    angle brackets make diagnostics point at each object's ``# Source:`` template).
-    """
-    resources = parse_manifest_text(text, label)
-    return validate_resources(resources, versions, engine=engine, crd_dir=crd_dir, cache_root=cache_root)
-
-
 def validate_paths(
     paths: Sequence[Path],
-    versions: Sequence[str] = DEFAULT_KUBERNETES_VERSIONS,
+    versions: Sequence[str],
     *,
     engine: EngineName | Engine = "auto",
     crd_dir: Path | None,

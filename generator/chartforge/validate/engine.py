@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from chartforge import tools
-from chartforge.errors import ToolNotFound
+from chartforge.errors import ToolNotFound, UsageError
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
 from chartforge.validate.manifests import Resource
@@ -14,7 +14,7 @@ from chartforge.validate.results import ResourceResult
 from chartforge.validate.schemas import SchemaStore
 
 EngineName = Literal["auto", "kubeconform", "builtin"]
-ENGINE_NAMES: tuple[EngineName, ...] = ("auto", "kubeconform", "builtin")
+ENGINE_NAMES: tuple[EngineName, ...] = get_args(EngineName)
 
 
 class Engine(Protocol):
@@ -54,5 +54,7 @@ def make_engine(name: EngineName = "auto", *, kubeconform: str | None = None) ->
     try:
         factory = ENGINES[name]
     except KeyError:
-        raise ValueError(f"unknown validation engine {name!r}; expected one of {ENGINE_NAMES}") from None
+        raise UsageError(
+            f"unknown validation engine {name!r}", hint=f"use one of {', '.join(ENGINE_NAMES)}"
+        ) from None
     return factory(kubeconform)

@@ -32,6 +32,7 @@ from typing import Any
 
 from chartforge import proc
 from chartforge.errors import ToolError
+from chartforge.kube import KubeVersion
 from chartforge.validate.locate import join_pointer
 from chartforge.validate.manifests import Resource
 from chartforge.validate.results import FieldError, ResourceResult, no_schema_result
@@ -141,7 +142,12 @@ class KubeconformEngine:
 
     def command(self, folder: Path, store: SchemaStore) -> list[str]:
         args = [self.binary, "-strict", "-output", "json", "-verbose", "-n", str(self.workers)]
-        args += ["-kubernetes-version", store.kubernetes_version, "-schema-location", store.core_location]
+        args += [
+            "-kubernetes-version",
+            KubeVersion.parse(store.kubernetes_version).full,
+            "-schema-location",
+            store.core_location,
+        ]
         if store.crd_location:
             args += ["-schema-location", store.crd_location]
         return [*args, str(folder)]

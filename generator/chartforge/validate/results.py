@@ -6,17 +6,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from chartforge.diagnostics import Diagnostic
-from chartforge.report import Checked
+from chartforge import codes
+from chartforge.diagnostics import Checked, Diagnostic
 from chartforge.validate.locate import FieldLocator
 from chartforge.validate.manifests import Resource
 from chartforge.validate.schemas import SchemaStore, version_key
 
 Status = Literal["valid", "invalid", "no-schema", "unparsable"]
 
-CODE_SCHEMA = "CF-VALIDATE-SCHEMA"
-CODE_NO_SCHEMA = "CF-VALIDATE-NO-SCHEMA"
-CODE_YAML = "CF-VALIDATE-YAML"
+CODE_SCHEMA = codes.VALIDATE_SCHEMA
+CODE_NO_SCHEMA = codes.VALIDATE_NO_SCHEMA
+CODE_YAML = codes.VALIDATE_YAML
 _CODES: dict[Status, str] = {"invalid": CODE_SCHEMA, "no-schema": CODE_NO_SCHEMA, "unparsable": CODE_YAML}
 STAGE = "validate"
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chartforge.errors import UserError
+from chartforge.kube import KubeVersion, spelled
 
 BUNDLE_FORMAT = 1  # bump when the bundling output changes, to invalidate caches
 SchemaOrigin = Literal["core", "crd"]
@@ -53,9 +54,10 @@ def kubernetes_validate_dir() -> Path:
 
 @functools.cache
 def supported_versions() -> tuple[str, ...]:
-    """Every Kubernetes version ``kubernetes-validate`` ships strict schemas for (``1.25.0``…)."""
+    """Every Kubernetes version ``kubernetes-validate`` ships strict schemas for (``1.25``…)."""
     found = [
-        p.name[1:].removesuffix("-local-strict") for p in kubernetes_validate_dir().glob("v*-local-strict")
+        spelled(p.name[1:].removesuffix("-local-strict"))
+        for p in kubernetes_validate_dir().glob("v*-local-strict")
     ]
     return tuple(sorted(found, key=version_key))
 
@@ -66,15 +68,14 @@ def version_key(version: str) -> tuple[int, ...]:
 
 
 def normalize_version(version: str) -> str:
-    """``1.34`` / ``v1.34`` / ``1.34.0`` → ``1.34.0``; an unsupported version is a :class:`UserError`."""
-    text = version.strip().lstrip("v")
-    parts = text.split(".")
-    if len(parts) == 2:
-        parts.append("0")
-    candidate = ".".join(parts)
+    """``1.34`` / ``v1.34`` / ``1.34.0`` → ``1.34``; an unsupported version is a :class:`UserError`."""
+    try:
+        candidate = spelled(version)
+    except UserError:
+        candidate = version
     known = supported_versions()
     if candidate not in known:
-        shown = f"{known[0].rsplit('.', 1)[0]} … {known[-1].rsplit('.', 1)[0]}" if known else "none installed"
+        shown = f"{known[0]} … {known[-1]}" if known else "none installed"
         raise UserError(
             f"Kubernetes version {version!r} is not supported",
             key="kubernetes-version",
@@ -89,12 +90,6 @@ def default_cache_root() -> Path:
         return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "chartforge"
-
-
-def split_api_version(api_version: str) -> tuple[str, str]:
-    """``apps/v1`` → (``apps``, ``v1``); ``v1`` → (``""``, ``v1``)."""
-    group, _, version = api_version.rpartition("/")
-    return group, version
 
 
 def core_schema_name(api_version: str, kind: str) -> str:
@@ -197,8 +192,9 @@ class SchemaStore:
             / "k8s-schemas"
             / (f"kubernetes-validate-{package}-b{BUNDLE_FORMAT}")
         )
-        self.source_dir = kubernetes_validate_dir() / f"v{self.kubernetes_version}-local-strict"
-        self.core_dir = self.cache_root / f"v{self.kubernetes_version}-standalone-strict"
+        full = KubeVersion.parse(self.kubernetes_version).full  # the package's directory names
+        self.source_dir = kubernetes_validate_dir() / f"v{full}-local-strict"
+        self.core_dir = self.cache_root / f"v{full}-standalone-strict"
         self._definitions: dict[str, Any] | None = None
         self._found: dict[tuple[str, str], SchemaRef | None] = {}
 

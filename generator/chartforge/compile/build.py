@@ -3,7 +3,7 @@
 The whole output tree is first compiled in memory (path → bytes), so ``--check`` is a pure
 comparison and two builds of the same sources are byte-identical by construction. Writing
 stages the tree in a temporary directory beside the targets, then swaps both directories
-under a journal (:mod:`chartforge.swap`): a failure at any point leaves the previous
+under a journal (:mod:`chartforge.compile.swap`): a failure at any point leaves the previous
 ``charts/`` and ``values/``, and a kill is rolled back by the next run.
 """
 
@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from chartforge.catalog import Catalog, load_catalog
-from chartforge.chartfiles import chart_files
-from chartforge.envvalues import environment_values
-from chartforge.sourcetree import sources_files
-from chartforge.swap import TREES, build_lock, recover, replace_trees
+from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.compile.chartfiles import chart_files
+from chartforge.compile.envvalues import environment_values
+from chartforge.compile.sourcetree import sources_files
+from chartforge.compile.swap import TREES, build_lock, recover, replace_trees
 
 OUTPUT_DIRS = TREES
 STAMP = Path(".chartforge") / "build-stamp.json"
-_CODE = Path(__file__).resolve().parent
+_CODE = Path(__file__).resolve().parents[1]  # the whole chartforge package
 ChangeKind = Literal["added", "modified", "removed"]
 
 
@@ -44,6 +44,15 @@ class BuildResult:
     @property
     def clean(self) -> bool:
         return not self.changes
+
+    def to_dict(self) -> dict[str, object]:
+        """The ``--output json`` form."""
+        return {
+            "clean": self.clean,
+            "written": self.written,
+            "files": len(self.files),
+            "changes": [{"path": c.path, "change": c.kind} for c in self.changes],
+        }
 
 
 def compile_tree(catalog: Catalog) -> dict[str, bytes]:

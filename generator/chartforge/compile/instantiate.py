@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from chartforge import tools
-from chartforge.catalog import Catalog, ChartSpec, load_catalog
-from chartforge.chartfiles import chart_files
-from chartforge.envvalues import merge, validate_values
+from chartforge.compile.assemble import assemble
+from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
+from chartforge.compile.chartfiles import chart_files
+from chartforge.compile.envvalues import merge, subchart_values, validate_values
 from chartforge.errors import ToolError, UserError, ValuesError
-from chartforge.helm import assemble, template, write_values
-from chartforge.render import PROCESS_ENV, SEED_DEFAULTS
+from chartforge.helm import template, write_values
 from chartforge.yamlio import did_you_mean, load_yaml, plain
+
+PROCESS_ENV = ("CLUSTER_ID", "TENANT_ID", "ENVIRONMENT")  # the seed: read from the process environment
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,10 @@ def variable_targets(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
 def resolve_variables(
     catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """Turn seed variables into a values overlay for ``chart`` (seed defaults applied)."""
+    """Turn seed variables into a values overlay for ``chart`` (the catalog's ``variable_defaults`` first)."""
     environ = os.environ if environ is None else environ
     mapping = variable_targets(catalog, chart)
-    given: dict[str, Any] = {k: v for k, v in SEED_DEFAULTS.items() if k in mapping}
+    given: dict[str, Any] = {k: v for k, v in catalog.variable_defaults if k in mapping}
     given.update({k: environ[k] for k in PROCESS_ENV if k in environ and k in mapping})
     if "ENVIRONMENT" in environ and "environment" in mapping:
         given["environment"] = environ["ENVIRONMENT"]
@@ -80,15 +82,13 @@ def instance_values(
 ) -> dict[str, Any]:
     """Values for ``chart``: the selected environment's section, then the variables on top."""
     overlay = resolve_variables(catalog, chart, variables, environ)
-    env = str(overlay.get("global", {}).get("environment") or SEED_DEFAULTS["environment"])
+    env = str(
+        overlay.get("global", {}).get("environment") or dict(catalog.variable_defaults).get("environment", "")
+    )
     base: dict[str, Any] = {}
     if env in catalog.environments:
         env_data = plain(load_yaml(catalog.env_file(env))) or {}
-        if chart.is_umbrella:
-            base = env_data
-        else:
-            base = merge(env_data.get(chart.name) or {}, {"global": env_data.get("global") or {}})
-            base.pop("enabled", None)
+        base = subchart_values(env_data, chart.name, umbrella=chart.is_umbrella)
     values: dict[str, Any] = merge(base, overlay)
     try:
         validate_values(catalog, chart, values, display=f"variables for {chart.name}")
@@ -133,7 +133,7 @@ def instantiate(
     catalog = load_catalog(root)
     chart = catalog.chart(name)
     values = instance_values(catalog, chart, variables)
-    binary = tools.find_helm(helm)
+    binary = tools.find_helm(helm, root=catalog.root)
     needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
     with tempfile.TemporaryDirectory(prefix="chartforge-render-") as tmp:
         compiled = Path(tmp)  # compiled from sources/, not read from charts/ (which may be stale)

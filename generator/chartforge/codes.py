@@ -1,0 +1,47 @@
+"""Every diagnostic code chartforge reports outside the policy rules, with its stage and meaning.
+
+Waivers, JUnit reports and ``--output json`` refer to these ids; they are documented in
+docs/diagnostics.md. The policy rules keep their own table next to them
+(``chartforge.policy.codes.CHECKS``, documented in docs/policy.md); together the two are the
+registry, and ``tests/test_codes.py`` fails on a code that is emitted but registered in neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    stage: str
+    summary: str
+
+
+BUILD_DRIFT = "CF-BUILD-DRIFT"
+RENDER_FAILED = "CF-RENDER-FAILED"
+VALIDATE_SCHEMA = "CF-VALIDATE-SCHEMA"
+VALIDATE_NO_SCHEMA = "CF-VALIDATE-NO-SCHEMA"
+VALIDATE_YAML = "CF-VALIDATE-YAML"
+LINT_FAILED = "HELM-LINT-FAILED"
+WAIVER_STALE = "WAIVER-STALE"
+CHECKOV_UNKNOWN = "CKV_UNKNOWN"
+
+
+def lint_code(level: str) -> str:
+    """``helm lint``'s ``[ERROR]``/``[WARNING]``/``[INFO]`` → ``HELM-LINT-ERROR``…"""
+    return f"HELM-LINT-{level}"
+
+
+CODES: dict[str, Code] = {
+    BUILD_DRIFT: Code("build", "charts/ or values/ differ from what `chartforge build` makes of sources/"),
+    RENDER_FAILED: Code("render", "`helm template` of the umbrella failed for an environment and version"),
+    lint_code("ERROR"): Code("lint", "`helm lint --strict` reported an error"),
+    lint_code("WARNING"): Code("lint", "`helm lint` reported a warning (an error under --strict)"),
+    lint_code("INFO"): Code("lint", "`helm lint` reported an informational message"),
+    LINT_FAILED: Code("lint", "`helm lint` failed without reporting an [ERROR] line"),
+    VALIDATE_SCHEMA: Code("validate", "an object does not match its Kubernetes or CRD schema"),
+    VALIDATE_NO_SCHEMA: Code("validate", "no schema is known for an object's apiVersion/kind"),
+    VALIDATE_YAML: Code("validate", "a document is not valid YAML or not a Kubernetes object"),
+    WAIVER_STALE: Code("policy", "a waiver in sources/waivers.yaml no longer matches any finding"),
+    CHECKOV_UNKNOWN: Code("policy", "checkov reported a failed check without an id"),
+}

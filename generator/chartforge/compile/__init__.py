@@ -1,0 +1,1 @@
+"""Compile stage: ``sources/`` → ``charts/`` and ``values/`` (catalog, params, render, schema, build)."""
