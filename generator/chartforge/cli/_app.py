@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from chartforge import __version__
+from chartforge.compile.swap import build_lock, recover
 from chartforge.errors import EXIT_INTERNAL, EXIT_USER_ERROR, ChartforgeError
 
 app = typer.Typer(
@@ -69,8 +70,6 @@ def _recover_interrupted_build(root: Path) -> None:
     leftovers = list(root.glob(".chartforge-build-*")) + [root / f".{t}.old" for t in ("charts", "values")]
     if not any(p.exists() for p in leftovers):
         return
-    from chartforge.compile.swap import build_lock, recover
-
     with build_lock(root.resolve(), wait=False) as mine:
         if mine:  # else a build is running right now: it is not a leftover
             recover(root.resolve())
