@@ -12,7 +12,15 @@ import re
 from typing import Any
 
 import pytest
-from tests.catalog.conftest import ENVIRONMENTS, catalog, find, render_text, render_with, rendered
+from tests.catalog.conftest import (
+    ENVIRONMENTS,
+    assert_restricted,
+    catalog,
+    find,
+    render_text,
+    render_with,
+    rendered,
+)
 from tests.catalog.platform_helpers import containers, pod_templates, strict_errors
 
 from chartforge.policy.selectors import selects
@@ -201,11 +209,52 @@ def test_component_alerts(component: str, names: set[str]) -> None:
     assert names <= got, names - got
 
 
-def test_backup_alert_compares_age_with_the_schedule_interval() -> None:
-    (alert,) = [a for a in alerts(rendered(CHART, "production")) if a["alert"] == "MongoDBBackupTooOld"]
-    expr = alert["expr"]
-    assert "kube_cronjob_status_last_successful_time" in expr
-    assert "kube_cronjob_next_schedule_time" in expr and "kube_cronjob_status_last_schedule_time" in expr
+def test_backup_alerts_read_the_pushed_backup_timestamp() -> None:
+    """The backup age comes from backup_last_success_timestamp_seconds, which the backup jobs push
+    (HELPER_CONTRACTS 1), not from CronJob metrics: PostgreSQL's base backups run in Spilo, not in
+    a CronJob, so the old kube_cronjob-based alert and panel never saw them."""
+    found = {a["alert"]: a for a in alerts(rendered(CHART, "production"))}
+    for prefix, chart in (("PostgreSQL", "postgresql-ha"), ("MongoDB", "mongodb-sharded")):
+        expr = found[f"{prefix}BackupTooOld"]["expr"]
+        assert f'backup_last_success_timestamp_seconds{{job="backup", database="{chart}"' in expr
+        assert "kube_cronjob" not in expr and expr.endswith(f"> {26 * 3600}")
+        assert found[f"{prefix}BackupMissing"]["expr"].startswith(
+            "absent(backup_last_success_timestamp_seconds{"
+        )
+
+
+@pytest.mark.parametrize("env", MONITORED)
+def test_dashboards_query_metrics_that_exist(env: str) -> None:
+    """No panel queries kube-state-metrics CronJob series (no catalog backup of PostgreSQL is a
+    CronJob); the backup age panels read the pushed timestamp."""
+    maps = [c for c in find(rendered(CHART, env), "ConfigMap") if "dashboard" in c["metadata"]["name"]]
+    panels = {
+        (cm["metadata"]["name"], p["title"]): [t["expr"] for t in p["targets"]]
+        for cm in maps
+        for p in json.loads(next(iter(cm["data"].values())))["panels"]
+    }
+    assert not [k for k, exprs in panels.items() if any("kube_cronjob" in e for e in exprs)]
+    (pg_backup,) = [e for (name, title), e in panels.items() if title == "Last base backup age"]
+    assert pg_backup == [
+        'time() - max(backup_last_success_timestamp_seconds{job="backup", database="postgresql-ha", namespace="$namespace"})'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "severity", "for_", "expr_end"),
+    [
+        ("CertificateExpiringSoon", "warning", "1h", f"< {21 * 86400}"),
+        ("CertificateExpiryCritical", "critical", "10m", f"< {7 * 86400}"),
+        ("PersistentVolumeClaimFillingUp", "warning", "15m", "* 100 > 80"),
+        ("PersistentVolumeClaimAlmostFull", "critical", "5m", "* 100 > 90"),
+        ("PostgreSQLDRDrillTooOld", "warning", "1h", f"> {100 * 86400}"),
+        ("PostgreSQLWALArchivingFailing", "critical", "15m", "[5m]) > 0"),
+    ],
+)
+def test_thresholds_and_durations(name: str, severity: str, for_: str, expr_end: str) -> None:
+    (alert,) = [a for a in alerts(rendered(CHART, "production")) if a["alert"] == name]
+    assert alert["labels"]["severity"] == severity and alert["for"] == for_
+    assert alert["expr"].endswith(expr_end), alert["expr"]
 
 
 def test_every_expression_is_valid_promql() -> None:
@@ -291,17 +340,87 @@ def test_grafana_dashboards(env: str) -> None:
 # --- traces and logs ------------------------------------------------------------------------------
 
 
+def jaeger(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    (found,) = [
+        o
+        for o in find(objects, "OpenTelemetryCollector")
+        if o["metadata"]["labels"]["app.kubernetes.io/component"] == "jaeger"
+    ]
+    return found
+
+
 def test_tracing_per_environment() -> None:
-    kinds = {e: {o["kind"] for o in rendered(CHART, e)} for e in ENVIRONMENTS}
+    """Jaeger v2 (an OpenTelemetry Collector distribution) replaces the end-of-life Jaeger Operator
+    CR: memory storage in staging, Elasticsearch with two replicas in production."""
     for env in MONITORED:
-        assert {"OpenTelemetryCollector", "Instrumentation", "Jaeger"} <= kinds[env]
-    (jaeger,) = find(rendered(CHART, "production"), "Jaeger")
-    assert jaeger["spec"]["strategy"] == "production" and jaeger["spec"]["storage"]["type"] == "elasticsearch"
-    assert jaeger["metadata"]["namespace"] == f"{CHART}-tracing"
+        objects = rendered(CHART, env)
+        assert not find(objects, "Jaeger")  # no jaegertracing.io/v1 CR: the Jaeger Operator is EOL
+        assert {"OpenTelemetryCollector", "Instrumentation"} <= {o["kind"] for o in objects}
+        spec = jaeger(objects)["spec"]
+        image = spec["image"].rsplit(":", 1)
+        assert image[0].endswith("jaegertracing/jaeger") and image[1].startswith("2.")
+        backend = spec["config"]["extensions"]["jaeger_storage"]["backends"]["main"]
+        assert spec["config"]["exporters"]["jaeger_storage_exporter"] == {"trace_storage": "main"}
+        assert spec["config"]["extensions"]["jaeger_query"]["storage"] == {"traces": "main"}
+        assert {"jaeger_storage", "jaeger_query"} <= set(spec["config"]["service"]["extensions"])
+        assert {p["port"] for p in spec["ports"]} == {16686, 16685}
+        if env == "staging":
+            assert list(backend) == ["memory"] and spec["replicas"] == 1
+        else:
+            assert backend["elasticsearch"]["server_urls"] == [
+                "https://elasticsearch-es-http.elastic-system.svc:9200"
+            ]
+            assert backend["elasticsearch"]["auth"]["basic"]["password"] == "${env:ES_PASSWORD}"
+            assert backend["elasticsearch"]["tls"] == {"ca_file": "/etc/jaeger/elasticsearch-ca/ca.crt"}
+            assert spec["volumes"] == [
+                {"name": "elasticsearch-ca", "secret": {"secretName": "elasticsearch-ca"}}
+            ]
+            assert spec["replicas"] == 2 and spec["podDisruptionBudget"] == {"maxUnavailable": 1}
+            (cleaner,) = [
+                c for c in find(objects, "CronJob") if c["metadata"]["name"].endswith("-index-cleaner")
+            ]
+            pod = cleaner["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            assert_restricted("jaeger index cleaner", pod)
+            assert pod["containers"][0]["args"] == [
+                "7",
+                "https://elasticsearch-es-http.elastic-system.svc:9200",
+            ]
+
+
+def test_jaeger_runs_restricted_in_the_release_namespace() -> None:
+    """The Jaeger Operator gave Jaeger no container securityContext, so it needed its own namespace
+    at Pod Security "baseline"; Jaeger v2 under the OpenTelemetry Operator runs restricted."""
+    objects = rendered(CHART, "production")
+    spec = jaeger(objects)["spec"]
+    assert jaeger(objects)["metadata"]["namespace"] == CHART
+    assert not [n for n in find(objects, "Namespace") if n["metadata"]["name"].endswith("-tracing")]
+    pod, container = spec["podSecurityContext"], spec["securityContext"]
+    assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["allowPrivilegeEscalation"] is False and container["capabilities"]["drop"] == ["ALL"]
+    assert container["readOnlyRootFilesystem"] is True and container["runAsNonRoot"] is True
+    (policy,) = [p for p in find(objects, "NetworkPolicy") if p["metadata"]["name"] == "observability-jaeger"]
+    otlp = policy["spec"]["ingress"][0]
+    assert (
+        otlp["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/instance"]
+        == "observability.observability-otel"
+    )
+
+
+def test_jaeger_memory_storage_is_single_replica() -> None:
+    from chartforge.errors import ToolError
+
+    with pytest.raises(
+        ToolError, match=r"jaeger\.replicaCount > 1 needs jaeger\.storage\.type elasticsearch"
+    ):
+        render_text(CHART, "staging", "jaeger.replicaCount=2")
 
 
 def test_collector_runs_restricted_and_ships_logs_to_elasticsearch() -> None:
-    (col,) = find(rendered(CHART, "production"), "OpenTelemetryCollector")
+    (col,) = [
+        c
+        for c in find(rendered(CHART, "production"), "OpenTelemetryCollector")
+        if c["metadata"]["labels"]["app.kubernetes.io/component"] == "otel-collector"
+    ]
     spec = col["spec"]
     assert spec["mode"] == "deployment" and spec["replicas"] >= 2 and spec["podDisruptionBudget"]
     assert spec["podSecurityContext"]["runAsNonRoot"] is True
@@ -316,28 +435,10 @@ def test_collector_runs_restricted_and_ships_logs_to_elasticsearch() -> None:
         "ES_USERNAME": "elasticsearch-credentials",
         "ES_PASSWORD": "elasticsearch-credentials",
     }
-    assert spec["config"]["exporters"]["otlp/traces"]["endpoint"].startswith(
-        "observability-jaeger-collector.observability-tracing.svc"
-    )
-
-
-def test_jaeger_namespace_is_the_documented_baseline_exception() -> None:
-    namespaces = {n["metadata"]["name"]: n for n in find(rendered(CHART, "production"), "Namespace")}
-    labels = namespaces[f"{CHART}-tracing"]["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert (
-        labels["pod-security.kubernetes.io/warn"]
-        == labels["pod-security.kubernetes.io/audit"]
-        == "restricted"
+        spec["config"]["exporters"]["otlp/traces"]["endpoint"]
+        == "observability-jaeger-collector.observability.svc:4317"
     )
-    policies = [
-        p
-        for p in find(rendered(CHART, "production"), "NetworkPolicy")
-        if p["metadata"]["namespace"] == f"{CHART}-tracing"
-    ]
-    assert any(
-        p["spec"]["podSelector"] == {} and "ingress" not in p["spec"] for p in policies
-    )  # default deny
 
 
 def test_node_log_collector_is_off_and_isolated_when_on(env: str) -> None:
@@ -373,7 +474,68 @@ def test_node_log_collector_needs_elasticsearch() -> None:
 
 def test_every_feature_validates_strictly() -> None:
     text = render_text(
-        CHART, "production", *ALL_FEATURES, "jaeger.strategy=allInOne", "jaeger.storage.type=badger"
+        CHART, "production", *ALL_FEATURES, "jaeger.replicaCount=1", "jaeger.storage.type=memory"
     )
     assert strict_errors(text) == []
     assert strict_errors(render_text(CHART, "production", *ALL_FEATURES)) == []
+
+
+# --- Pushgateway ----------------------------------------------------------------------------------
+
+
+def test_pushgateway_per_environment() -> None:
+    for env in ENVIRONMENTS:
+        umbrella = rendered("spotify-ai-agent", env)
+        services = [s for s in find(umbrella, "Service") if s["metadata"]["name"].endswith("-pushgateway")]
+        if env == "development":
+            assert not services  # the observability chart is off in development
+            continue
+        # the name and port the database charts push to (HELPER_CONTRACTS 1)
+        (service,) = services
+        assert service["metadata"]["name"] == "spotify-ai-agent-observability-pushgateway"
+        assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("http", 9091)]
+
+
+def test_pushgateway_is_restricted_persistent_scraped_with_honor_labels() -> None:
+    objects = rendered(CHART, "production")
+    (deploy,) = [d for d in find(objects, "Deployment") if d["metadata"]["name"].endswith("-pushgateway")]
+    assert deploy["spec"]["replicas"] == 1 and deploy["spec"]["strategy"] == {"type": "Recreate"}
+    pod = deploy["spec"]["template"]
+    assert_restricted("pushgateway", pod["spec"])
+    assert pod["spec"]["automountServiceAccountToken"] is False
+    (container,) = pod["spec"]["containers"]
+    assert container["image"] == "quay.io/prometheus/pushgateway:v1.11.4"
+    assert "--persistence.file=/data/pushgateway.db" in container["args"]
+    (claim,) = [
+        c for c in find(objects, "PersistentVolumeClaim") if c["metadata"]["name"].endswith("-pushgateway")
+    ]
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["data"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    (service,) = [s for s in find(objects, "Service") if s["metadata"]["name"].endswith("-pushgateway")]
+    assert selects({"matchLabels": service["spec"]["selector"]}, pod["metadata"]["labels"])
+    (monitor,) = [
+        m for m in find(objects, "ServiceMonitor") if m["metadata"]["name"].endswith("-pushgateway")
+    ]
+    assert monitor["spec"]["endpoints"][0]["honorLabels"] is True
+    assert selects(monitor["spec"]["selector"], service["metadata"]["labels"])
+    (policy,) = [p for p in find(objects, "NetworkPolicy") if p["metadata"]["name"].endswith("-pushgateway")]
+    assert selects(policy["spec"]["podSelector"], pod["metadata"]["labels"])
+    assert policy["spec"]["egress"] == [] and set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    (rule,) = policy["spec"]["ingress"]
+    assert {"podSelector": {"matchLabels": {"access.spotify-ai-agent.io/object-store": "true"}}} in rule[
+        "from"
+    ]
+    assert [p["port"] for p in rule["ports"]] == [9091]
+
+
+def test_pushgateway_reachable_through_the_security_baseline() -> None:
+    """Cross-chart: the baseline's metrics-push policy lets the object-store-labelled pods reach the
+    Pushgateway pods, whose own policy admits them."""
+    umbrella = rendered("spotify-ai-agent", "production")
+    (deploy,) = [d for d in find(umbrella, "Deployment") if d["metadata"]["name"].endswith("-pushgateway")]
+    pod_labels = deploy["spec"]["template"]["metadata"]["labels"]
+    (push,) = [p for p in find(umbrella, "NetworkPolicy") if p["metadata"]["name"].endswith("-metrics-push")]
+    pusher = {"access.spotify-ai-agent.io/object-store": "true", "app.kubernetes.io/name": "postgresql-ha"}
+    assert selects(push["spec"]["podSelector"], pusher)
+    (rule,) = push["spec"]["egress"]
+    assert selects(rule["to"][0]["podSelector"], pod_labels) and [p["port"] for p in rule["ports"]] == [9091]

@@ -110,6 +110,39 @@ def test_production_turns_tls_backups_and_alerts_on() -> None:
     assert prod["observability"].get("enabled", True) is True
 
 
+def _tls_switches(data: Any, path: str = "") -> dict[str, Any]:
+    """Every ``tls.*`` and ``certManager.enabled`` value of an environment, by dotted path."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "tls" and isinstance(value, dict):
+                out.update(
+                    {f"{here}.{k}": v for k, v in value.items() if k in ("enabled", "certManager", "mode")}
+                )
+            elif key == "certManager" and isinstance(value, dict):
+                out[f"{here}.enabled"] = value.get("enabled")
+            else:
+                out.update(_tls_switches(value, here))
+    return out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="staging TLS of redis-cluster and mongodb-sharded is set on the redis and mongo branches "
+    "(their sections of sources/environments/staging.yaml); remove this marker once both are merged",
+)
+def test_staging_runs_tls_wherever_production_does() -> None:
+    """Certificate rotation problems must surface in staging first: every TLS switch production
+    turns on (per chart, the CA included) is on in staging too, with the same mode."""
+    prod, staging = _tls_switches(values("production")), _tls_switches(values("staging"))
+    assert prod, "production sets no TLS value"
+    differ = {
+        k: (v, staging.get(k)) for k, v in prod.items() if v not in (False, None) and staging.get(k) != v
+    }
+    assert not differ, f"staging differs from production: {differ}"
+
+
 def test_production_certificates_come_from_the_platform_ca() -> None:
     objects = rendered(UMBRELLA, "production")
     issuer = values("production")["global"].get("tls", {}).get("issuerName", "spotify-ai-agent-ca")
@@ -148,6 +181,12 @@ def test_production_is_highly_available() -> None:
         if owner["kind"] in ("Job", "CronJob"):
             continue
         name = owner["metadata"]["name"]
+        if name.endswith("-observability-pushgateway"):
+            # one replica on purpose: two would hold diverging copies of the pushed results (a
+            # failed drill kept by one, the next success by the other); it is off the serving path
+            # and its volume keeps the results across a reschedule
+            assert owner["spec"]["strategy"] == {"type": "Recreate"}, name
+            continue
         assert owner["spec"].get("replicas", 1) >= 2 or (owner["kind"], name) in hpas, name
         assert any(selects(s, pod["metadata"]["labels"]) for s in pdb_selectors), f"no PDB for {name}"
         spread = pod["spec"].get("topologySpreadConstraints", [])

@@ -94,12 +94,7 @@ namespaceSelector:
 {{- printf "%s/%s#%s" (trimSuffix "/" (index . 0).Values.alerts.runbookBaseUrl) (index . 1) (lower (index . 2)) -}}
 {{- end -}}
 
-{{/* Namespace of Jaeger. */}}
-{{- define "observability.jaegerNamespace" -}}
-{{- default (printf "%s-tracing" .Release.Namespace) .Values.jaeger.namespace.name | trunc 63 | trimSuffix "-" -}}
-{{- end -}}
-
-{{/* Name of the Jaeger instance (the operator names its Services <name>-collector, <name>-query). */}}
+{{/* Name of Jaeger's OpenTelemetryCollector (the operator names its Service <name>-collector). */}}
 {{- define "observability.jaegerName" -}}
 {{- include "observability.componentName" (dict "context" . "component" "jaeger") -}}
 {{- end -}}
