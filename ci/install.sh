@@ -24,6 +24,7 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)  # crash injection into build (tests/test_build_crash.py)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)  # chart provenance (.prov) tests
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # redis-cluster script tests
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # redis-cluster zones.sh/volumes.sh tests

@@ -30,7 +30,7 @@ from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, has_errors
-from chartforge.errors import ToolError, ToolNotFound, UsageError
+from chartforge.errors import ToolError, ToolNotFound, UsageError, UserError
 from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
@@ -38,6 +38,7 @@ from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import EngineName, make_engine
+from chartforge.validate.schemas import normalize_version
 from chartforge.yamlio import load_yaml, plain
 
 Stage = Literal["lint", "validate", "policy"]
@@ -224,6 +225,11 @@ def run_check(
     """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
+    for version in kubernetes_versions or ():
+        try:
+            normalize_version(version)
+        except UserError as exc:  # same exit code as `validate -k`: a bad option is a usage error
+            raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
     versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
     for env in envs:
         if env not in catalog.environments:

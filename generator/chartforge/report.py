@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chartforge.diagnostics import SEVERITY_ORDER, Checked, Diagnostic, GroupKey, checked_of
+from chartforge.errors import UserError
 
 
 def summarize(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
@@ -178,5 +179,10 @@ def write_junit(
     name: str = "chartforge",
 ) -> None:
     """Write :func:`to_junit` output to ``path`` (parent directories created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the JUnit report: {exc.strerror or exc}", path=path, key="--junit"
+        ) from exc

@@ -9,6 +9,7 @@ import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.package import signer_from_options
+from chartforge.errors import UsageError
 from chartforge.pipeline import publish_charts, release
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.publish import ChartPublication, PublishResult
@@ -31,7 +32,14 @@ def resolve_target(registry: str | None, plain_http: bool | None, ca_file: Path 
 
 
 def resolve_credentials(password_stdin: bool) -> Credentials | None:
-    return credentials_from_stdin(sys.stdin.read()) if password_stdin else credentials_from_env()
+    if not password_stdin:
+        return credentials_from_env()
+    raw = sys.stdin.buffer.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("--password-stdin: stdin is not valid UTF-8 (nothing of it is shown)") from None
+    return credentials_from_stdin(text)
 
 
 def _progress(item: ChartPublication) -> None:
