@@ -28,8 +28,9 @@ from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
-from chartforge.errors import ToolError, ToolNotFound, UsageError
+from chartforge.errors import ToolError, ToolNotFound, UsageError, UserError
 from chartforge.kube import KubeVersion
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.manifests import Manifest, parse_manifest_text
@@ -38,7 +39,8 @@ from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import Engine, EngineName, make_engine
-from chartforge.yamlio import load_yaml
+from chartforge.validate.schemas import normalize_version
+from chartforge.yamlio import load_yaml, plain
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -208,6 +210,7 @@ def _policy(
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
+        release_values = merge(umbrella_defaults(catalog), plain(env_values))  # as helm sees them
         for chart in catalog.charts:
             key = "global" if chart.is_umbrella else chart.name
             section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
@@ -216,6 +219,7 @@ def _policy(
                     tuple(by_chart.get(chart.name, [])), chart.name, env, str(rendering.versions[-1]),
                     catalog.umbrella, section, f"values/{env}.yaml",
                     context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
+                    release_values=release_values,
                 )
             )  # fmt: skip
     return check_policy(
@@ -237,6 +241,11 @@ def run_check(
     """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
+    for version in kubernetes_versions or ():
+        try:
+            normalize_version(version)
+        except UserError as exc:  # same exit code as `validate -k`: a bad option is a usage error
+            raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
     versions = tuple(KubeVersion.parse(v) for v in kubernetes_versions or ()) or catalog.kubernetes_versions
     for env in envs:
         if env not in catalog.environments:

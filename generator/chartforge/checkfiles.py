@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chartforge.check import CheckResult, Rendering, validate_renderings
+from chartforge.errors import UserError
 from chartforge.kube import KubeVersion
 from chartforge.manifests import load_manifests, objects_only
 from chartforge.policy.stage import PolicyUnit, check_policy
@@ -25,6 +26,11 @@ def validate_files(
 ) -> CheckResult:
     """Every object under ``paths`` (``-`` = stdin) against every version in ``versions``."""
     manifests = tuple(load_manifests(paths))
+    if not manifests:
+        raise UserError(
+            "no Kubernetes objects to validate", path=", ".join(map(str, paths)),
+            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
+        )  # fmt: skip
     kube = tuple(KubeVersion.parse(v) for v in versions)
     rendering = Rendering("", kube, "", manifests)
     diagnostics, checked, records = validate_renderings([rendering], engine, crd_dir, lambda _path: "")
@@ -52,6 +58,11 @@ def policy_files(
     environment (with neither given, the waivers whose chart and environment are ``*``).
     """
     manifests = tuple(objects_only(load_manifests(paths)))
+    if not manifests:
+        raise UserError(
+            "no Kubernetes objects to check", path=", ".join(map(str, paths)),
+            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
+        )  # fmt: skip
     values = load_yaml(values_file) if values_file is not None else None
     unit = PolicyUnit(
         manifests,

@@ -21,6 +21,9 @@ class PolicyUnit:
     ``context`` is the rest of the release (another chart's NetworkPolicy or PDB covers these
     pods too; it is not checked itself). ``values`` (loaded with ``chartforge.yamlio``, with
     their line numbers) are scanned for secret material and reported against ``values_path``.
+    ``release_values`` (default: ``values``) are the values of the whole release, merged over the
+    charts' defaults: their ``global.externalResources`` declare what the operator creates
+    (``REF-MISSING``).
     """
 
     manifests: tuple[Manifest, ...]
@@ -31,6 +34,7 @@ class PolicyUnit:
     values: Mapping[str, Any] | None = None
     values_path: str = ""
     context: tuple[Manifest, ...] = ()
+    release_values: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def check_policy(
             namespace=u.namespace,
             values_path=u.values_path,
             context=u.context,
+            release_values=u.release_values,
         )
         checked += [
             Checked(
