@@ -33,6 +33,8 @@ from chartforge.errors import ToolError, ToolNotFound, UsageError
 from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
+from chartforge.progress import Listener, Tracker
+from chartforge.shard import Cell, Plan, Shard, plan_run
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
@@ -61,6 +63,10 @@ class CheckResult:
     helm_versions: tuple[str, ...]
     engine: str
     resources: int
+    charts: tuple[str, ...] = ()  # the charts checked (``--chart``/``--changed-since``: a subset)
+    shard: str = ""  # "I/N" when only one shard of the matrix ran
+    matrix: str = ""  # the matrix id (shard.matrix_id over every cell, whichever shard ran)
+    cells: tuple[Cell, ...] = ()  # the cells this run checked
 
     @property
     def failed(self) -> bool:
@@ -73,12 +79,15 @@ def chart_of(catalog: Catalog, source: str) -> str:
     return match.group(1) if match else catalog.umbrella
 
 
-def _drift(catalog: Catalog) -> list[Diagnostic]:
+def _drift(catalog: Catalog, charts: Sequence[str], tracker: Tracker) -> list[Diagnostic]:
     result = build(catalog.root, check=True, catalog=catalog)
+    tracker.step("charts/ and values/ against sources/")
+    mine = (*(f"charts/{c}/" for c in charts), "values/")
     return [
         Diagnostic("error", codes.BUILD_DRIFT, f"{c.kind} by `chartforge build`: generated files differ from sources/",
                    stage="build", path=c.path)
         for c in result.changes
+        if len(charts) == len(catalog.charts) or c.path.startswith(mine)
     ]  # fmt: skip
 
 
@@ -86,14 +95,15 @@ RenderOutcome = tuple[str, str, "str | Diagnostic"]
 
 
 def _submit_renders(
-    pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path, envs: Sequence[str],
-    versions: Sequence[str],
+    pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path, pairs: Sequence[tuple[str, str]],
+    tracker: Tracker,
 ) -> list[Future[RenderOutcome]]:  # fmt: skip
     umbrella = assembled / catalog.umbrella
-    values = {env: catalog.project.values_file(env) for env in envs}
+    values = {env: catalog.project.values_file(env) for env, _ in pairs}
 
     def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
         try:
+            tracker.step(f"{env} × Kubernetes {version}")
             text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
                                     kube_version=KubeVersion.parse(version).full, namespace=catalog.umbrella)  # fmt: skip
             return env, version, text
@@ -106,7 +116,7 @@ def _submit_renders(
                 path=f"values/{env}.yaml",
             )  # fmt: skip
 
-    return [pool.submit(render, e, v) for e in envs for v in versions]
+    return [pool.submit(render, e, v) for e, v in pairs]
 
 
 def _collect_renders(
@@ -131,17 +141,28 @@ def _collect_renders(
 
 
 def _submit_lint(
-    pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str]
-) -> tuple[list[Future[list[Diagnostic]]], list[Checked]]:
+    pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str],
+    plan: Plan, listener: Listener | None,
+) -> tuple[list[Future[list[Diagnostic]]], list[Checked]]:  # fmt: skip
     targets = []
     for chart in catalog.charts:
         for env in envs:
+            if not any((chart.name, env, h.version) in plan.lint for h in helms):
+                continue
             values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
                                           chart_values(catalog, chart, env))  # fmt: skip
             targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
-    futures = [pool.submit(lint_chart, h, t) for h in helms for t in targets]
+    runs = [(h, t) for h in helms for t in targets if (t.chart, t.environment, h.version) in plan.lint]
+    tracker = Tracker(listener, "lint", len(runs))
+
+    def lint(h: Helm, t: LintTarget) -> list[Diagnostic]:
+        found = lint_chart(h, t)
+        tracker.step(f"{t.chart} × {t.environment} × helm {h.version}")
+        return found
+
+    futures = [pool.submit(lint, h, t) for h, t in runs]
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
-               for h in helms for t in targets]  # fmt: skip
+               for h, t in runs]  # fmt: skip
     return futures, checked
 
 
@@ -151,21 +172,26 @@ def _collect_lint(futures: Sequence[Future[list[Diagnostic]]]) -> list[Diagnosti
 
 
 def _validate(
-    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName
+    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName, plan: Plan
 ) -> tuple[list[Diagnostic], list[Checked], int]:
     """Every rendering against its versions: one engine run per Kubernetes version for the whole matrix."""
-    jobs = [Job(r.resources, r.versions, environment=r.environment) for r in renderings]
+    jobs = []
+    for r in renderings:
+        versions = tuple(v for v in r.versions if (r.environment, v) in plan.validate)
+        mine = tuple(res for res in r.resources if chart_of(catalog, res.source) in plan.charts)
+        if versions:
+            jobs.append(Job(mine, versions, environment=r.environment))
     reports = validate_jobs(jobs, engine=engine, crd_dir=catalog.sources / "crds")
     diagnostics = [
         replace(d, chart=chart_of(catalog, d.path)) for rep in reports for d in rep.to_diagnostics()
     ]
     checked = [replace(c, chart=chart_of(catalog, c.path)) for rep in reports for c in rep.checked()]
-    return diagnostics, checked, max((len(r.resources) for r in renderings), default=0)
+    return diagnostics, checked, max((len(j.resources) for j in jobs), default=0)
 
 
 def _policy(
-    catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool
-) -> tuple[list[Diagnostic], list[Checked]]:
+    catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool, charts: Sequence[str]
+) -> tuple[list[Diagnostic], list[Checked]]:  # fmt: skip
     waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
     diagnostics: list[Diagnostic] = []
     checked: list[Checked] = []
@@ -185,7 +211,7 @@ def _policy(
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
-        for chart in catalog.charts:
+        for chart in (c for c in catalog.charts if c.name in charts):
             objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name
             section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
@@ -203,7 +229,7 @@ def _policy(
     if batches:
         diagnostics += run_checkov(batches, waivers=waivers)
     diagnostics += stale_waivers(waivers, diagnostics, checkov=checkov,
-                                 charts=[c.name for c in catalog.charts], environments=list(envs))  # fmt: skip
+                                 charts=list(charts), environments=list(envs))  # fmt: skip
     return diagnostics, checked
 
 
@@ -217,8 +243,15 @@ def run_check(
     engine: EngineName = "auto",
     checkov: bool = False,
     jobs: int | None = None,
+    charts: Sequence[str] | None = None,
+    shard: Shard | None = None,
+    progress: Listener | None = None,
 ) -> CheckResult:
-    """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
+    """Run the matrix over the built catalog; never raises on findings, only on tool failures.
+
+    ``charts`` limits the run to those charts (see :mod:`chartforge.selection`); ``shard`` runs
+    only that shard's cells (see :mod:`chartforge.shard`); ``progress`` hears every unit done.
+    """
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
     versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
@@ -226,42 +259,39 @@ def run_check(
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
     jobs = jobs or os.cpu_count() or 2
-    helms = (
-        [find_helm(helm, root=catalog.root)]
-        if helm
-        else (find_helms(root=catalog.root) or [find_helm(root=catalog.root)])
-    )
-    diagnostics = _drift(catalog)
+    helms = [find_helm(helm, root=catalog.root)] if helm else (find_helms(root=catalog.root)
+                                                                 or [find_helm(root=catalog.root)])  # fmt: skip
+    names = tuple(c.name for c in catalog.charts if charts is None or c.name in charts)
+    plan, cells, matrix = plan_run(catalog, names, envs, versions, [h.version for h in helms], stages, shard)
+    diagnostics = _drift(catalog, names, Tracker(progress, "build", 1)) if plan.drift else []
     checked: list[Checked] = []
     resources = 0
     engine_used = ""
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         # renders first: validation starts on them while the lint calls still run in the pool
+        tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders else None
         render_futures = (
-            _submit_renders(pool, catalog, helms[-1], assembled, envs, versions)
-            if "validate" in stages or "policy" in stages
-            else []
+            _submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
-        lint_futures, lint_checked = (
-            _submit_lint(pool, catalog, helms, assembled, envs) if "lint" in stages else ([], [])
-        )
+        lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress)
         if render_futures:
             renderings, failures = _collect_renders(render_futures, catalog.umbrella)
             diagnostics += failures
-            if "validate" in stages:
-                found, cases, resources = _validate(catalog, renderings, engine)
-                diagnostics += found
-                checked += cases
-                engine_used = _engine_name(engine)
-            if "policy" in stages:
-                found, cases = _policy(catalog, renderings, envs, checkov)
-                diagnostics += found
-                checked += cases
+            if plan.validate:
+                tracker = Tracker(progress, "validate", 1)
+                found, cases, resources = _validate(catalog, renderings, engine, plan)
+                diagnostics, checked, engine_used = (
+                    diagnostics + found,
+                    checked + cases,
+                    make_engine(engine).name,
+                )
+                tracker.step(f"{len(plan.validate)} environment × Kubernetes version cell(s)")
+            if plan.policy:
+                tracker = Tracker(progress, "policy", 1)
+                found, cases = _policy(catalog, renderings, envs, checkov, names)
+                diagnostics, checked = diagnostics + found, checked + cases
+                tracker.step(f"{len(names)} chart(s) × {len(envs)} environment(s)")
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
     return CheckResult(tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms),
-                       engine_used, resources)  # fmt: skip
-
-
-def _engine_name(engine: EngineName) -> str:
-    return make_engine(engine).name
+                       engine_used, resources, names, str(shard or ""), matrix, cells)  # fmt: skip

@@ -9,7 +9,7 @@ exactly what ``package`` produced. The ``check`` stage is
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +98,11 @@ def publish_charts(
     credentials: Credentials | None = None,
     retry: RetryPolicy | None = None,
     on_event: Callable[[ChartPublication], None] | None = None,
+    charts: Collection[str] | None = None,
 ) -> PublishResult:
-    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive."""
+    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive (or ``charts``)."""
     with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
-        package = package_charts(Project(root).charts, dist or Path(scratch))
+        package = package_charts(Project(root).charts, dist or Path(scratch), only=charts)
         return publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)
 
 
@@ -113,10 +114,11 @@ def diff_published(
     environments: Sequence[str] = (),
     credentials: Credentials | None = None,
     retry: RetryPolicy | None = None,
+    charts: Collection[str] | None = None,
 ) -> DiffResult:
-    """Package ``charts/`` in a scratch directory and diff it against the latest published versions."""
+    """Package ``charts/`` in a scratch directory and diff it (or ``charts``) against the latest published."""
     with tempfile.TemporaryDirectory(prefix="chartforge-diff-") as scratch:
-        package = package_charts(Project(root).charts, Path(scratch))
+        package = package_charts(Project(root).charts, Path(scratch), only=charts)
         return diff_charts(
             package, target, helm, values_dir=Project(root).values, environments=environments,
             credentials=credentials, retry=retry,

@@ -10,7 +10,11 @@ import typer
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
+from chartforge.cli.progress import ProgressPrinter
+from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import EXIT_FINDINGS
+from chartforge.shard import Shard
+from chartforge.shardmerge import merge_reports, shard_dict
 from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
 _ENV = typer.Option([], "--env", "-e", help="Environment(s) to check (default: all in the catalog).")
@@ -39,13 +43,17 @@ def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title:
             "engine": result.engine,
             "resources_per_environment": result.resources,
             "checked": len(result.checked),
+            "charts": list(result.charts),
         }
+        if result.shard:
+            data |= shard_dict(result)
         emit_json(data)
     else:
         if diagnostics:
             report.render_table(diagnostics, title=title)
         err(
-            f"{title}: {len(result.environments)} environment(s) × {len(result.kubernetes_versions)} Kubernetes "
+            (f"{title} (shard {result.shard})" if result.shard else title)
+            + f": {len(result.environments)} environment(s) × {len(result.kubernetes_versions)} Kubernetes "
             f"version(s) × helm {', '.join(result.helm_versions)}"
             + (f", engine {result.engine}" if result.engine else "")
             + f" — {len(result.checked)} checks, {report.summary_line(diagnostics)}"
@@ -71,14 +79,29 @@ def check_cmd(
     output: OutputFormat = _OUT,
     junit: Path = _JUNIT,
     jobs: int = _JOBS,
+    chart: list[str] = ChartOpt,
+    changed_since: str | None = ChangedSinceOpt,
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        metavar="I/N",
+        help="Run shard I of N (CI matrix); merge with 'chartforge report merge'.",
+    ),
 ) -> None:
     """Lint, validate and policy-check every chart × environment × Kubernetes version in one pass.
 
     Exit 0 clean, 1 findings, 3 when helm or kubeconform fails.
     """
     stages = cast(tuple[Stage, ...], tuple(stage) or ALL_STAGES)  # one_of checked the names
-    result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
-                       helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs)  # fmt: skip
+    part = Shard.parse(shard) if shard is not None else None
+    only = names(selected(chart, changed_since))
+    progress = ProgressPrinter()
+    try:
+        result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
+                           helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs, charts=only,
+                           shard=part, progress=progress)  # fmt: skip
+    finally:
+        progress.close()
     finish(result, output, junit, "chartforge check")
 
 
@@ -94,6 +117,22 @@ def lint_cmd(
     stages: tuple[Stage, ...] = ("lint",)
     result = run_check(state.root, stages=stages, environments=env, helm=helm, jobs=jobs)
     finish(result, output, junit, "chartforge lint")
+
+
+report_app = typer.Typer(help="Work with check reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("merge")
+def merge_cmd(
+    reports: list[Path] = typer.Argument(
+        ..., help="The JSON report of every shard (check --shard I/N -o json)."
+    ),
+    output: OutputFormat = _OUT,
+    junit: Path = _JUNIT,
+) -> None:
+    """Combine the shards of one check into one result: exit 0 clean, 1 findings, 2 incomplete or mixed shards."""
+    finish(merge_reports(reports), output, junit, "chartforge check")
 
 
 __all__ = ["EngineName", "finish"]

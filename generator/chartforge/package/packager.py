@@ -11,6 +11,7 @@ sub-chart archives written beside it (what ``helm dependency build`` lays out), 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,12 +93,19 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def package_charts(charts_dir: Path, out_dir: Path, *, signer: Signer | None = None) -> PackageResult:
-    """Package every chart under ``charts_dir`` into ``out_dir``; optionally sign them."""
+def package_charts(
+    charts_dir: Path, out_dir: Path, *, signer: Signer | None = None, only: Collection[str] | None = None
+) -> PackageResult:
+    """Package every chart under ``charts_dir`` (or the ``only`` ones) into ``out_dir``; optionally sign them.
+
+    With ``only``, every chart is still archived in memory (an umbrella embeds its sub-charts'
+    archives) but only the selected ones are written, signed and listed in ``SHA256SUMS``.
+    """
     charts = discover(charts_dir)
     archives: dict[str, bytes] = {}
     for chart in charts:
         archives[chart.name] = write_tgz(chart_members(chart, archives))
+    charts = tuple(c for c in charts if only is None or c.name in only)
     out_dir.mkdir(parents=True, exist_ok=True)
     provenance: dict[str, Path] = {}
     if signer is not None:
