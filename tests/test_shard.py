@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -63,7 +64,9 @@ def _run(root: Path, *args: str) -> tuple[int, dict[str, Any], str]:
 
 
 def _findings(data: dict[str, Any]) -> list[str]:
-    return sorted(json.dumps(d, sort_keys=True) for d in data["diagnostics"])
+    # helm's render errors name the run's scratch directory; everything else must match exactly
+    return sorted(re.sub(r"chartforge-assembled-\w+", "<assembled>", json.dumps(d, sort_keys=True))
+                  for d in data["diagnostics"])  # fmt: skip
 
 
 def _testcases(junit: Path) -> list[tuple[str, str, bool]]:
@@ -144,3 +147,29 @@ def test_example_workflow_runs_four_shards_and_merges_them() -> None:
     assert jobs["merge"]["needs"] == "check"
     merge = "\n".join(step.get("run", "") for step in jobs["merge"]["steps"])
     assert "chartforge report merge " + " ".join(f"shard-{i}.json" for i in shards) in merge
+
+
+@pytest.mark.helm
+def test_a_failed_rendering_is_reported_once_across_shards(tmp_path: Path) -> None:
+    require_tool("helm")
+    root = copy_tree(BASE, tmp_path / "project")
+    build(root)
+    cm = root / "charts/alpha/templates/configmap.yaml"  # the newest version, which policy renders too
+    cm.write_text('{{- if eq .Capabilities.KubeVersion.Minor "33" }}{{ fail "not on 1.33" }}{{- end }}\n'
+                  + cm.read_text())  # fmt: skip
+    _, whole, _ = _run(root)
+    failed = [d for d in whole["diagnostics"] if d["code"] == "CF-RENDER-FAILED"]
+    assert {(d["environment"], d["kubernetes_version"]) for d in failed} == {("development", "1.33"),
+                                                                            ("production", "1.33")}  # fmt: skip
+    reports, owners = [], {}
+    for i in (1, 2, 3):
+        _, data, _ = _run(root, "--shard", f"{i}/3")
+        owners.update({(c["stage"], c["environment"], c["kubernetes_version"]): i for c in data["cells"]})
+        (tmp_path / f"s{i}.json").write_text(json.dumps(data))
+        reports.append(str(tmp_path / f"s{i}.json"))
+    # the policy cell renders 1.33 in a shard that does not validate some environment's 1.33
+    assert any(
+        owners[("validate", e, "1.33")] != owners[("policy", "", "")] for e in ("development", "production")
+    )
+    merged = json.loads(run_cli("report", "merge", *reports, "-o", "json").stdout)
+    assert _findings(merged) == _findings(whole)

@@ -276,7 +276,8 @@ def run_check(
         lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress)
         if render_futures:
             renderings, failures = _collect_renders(render_futures, catalog.umbrella)
-            diagnostics += failures
+            # a failed rendering is the validate cell's finding (a shard rendering it for policy only keeps quiet)
+            diagnostics += [f for f in failures if "validate" not in stages or (f.environment, f.kubernetes_version) in plan.validate]  # fmt: skip
             if plan.validate:
                 tracker = Tracker(progress, "validate", 1)
                 found, cases, resources = _validate(catalog, renderings, engine, plan)
