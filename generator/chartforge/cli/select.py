@@ -22,6 +22,8 @@ ChangedSinceOpt = typer.Option(
 
 def selected(charts: list[str], changed_since: str | None) -> Selection | None:
     """The selection for the options (None: every chart); says on stderr what was selected."""
+    if not charts and changed_since is None:
+        return None  # no catalog needed: package/publish/diff work on charts/ alone
     selection = select(load_catalog(state.root), charts=charts, changed_since=changed_since)
     if selection is not None:
         why = f"changed since {changed_since}" if changed_since is not None else "named"
