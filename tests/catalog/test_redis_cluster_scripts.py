@@ -1,7 +1,8 @@
 """The redis-cluster chart's scripts run for real against local redis-server processes.
 
 The scripts (prepare.sh, start.sh, probe.sh, prestop.sh, bootstrap.sh) and redis.conf come from
-the chart rendered with the staging values (6 nodes, 3 primaries x 1 replica, no TLS). Each
+the chart rendered with the staging values (6 nodes, 3 primaries x 1 replica) without TLS (TLS is
+exercised by test_redis_cluster_rotation.py). Each
 "pod" is a redis-server bound to its own loopback address (127.0.0.x, the pod IP); a ``getent``
 shim resolves the pods' DNS names from a file, so a test can move pods to new IPs the way a
 rescheduling does. Only the paths of redis.conf are rewritten (``/data`` → a node's directory,
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from tests.catalog.conftest import find, rendered
+from tests.catalog.conftest import find, render_with
 from tests.conftest import require_tool
 
 NAMESPACE = "redis-cluster"
@@ -76,8 +77,9 @@ class Cluster:
     def node_dir(self, i: int) -> Path:
         return self.root / f"node-{i}"
 
-    def start(self, i: int, ip: str) -> None:
-        """prepare.sh (the init container), then start.sh (the main container) of pod i at ``ip``."""
+    def start(self, i: int, ip: str, secret: Path | None = None) -> None:
+        """prepare.sh (the init container), then start.sh (the main container) of pod i at ``ip``;
+        ``secret`` is the pod's mounted password file (default: the one every pod shares)."""
         self.ips[i] = ip
         self.write_hosts()
         node = self.node_dir(i)
@@ -88,7 +90,7 @@ class Cluster:
         env = self.env(
             POD_NAME=f"{STATEFULSET}-{i}", POD_IP=ip, ANNOUNCE_HOSTNAME="true", CONF_DIR=str(node / "conf"),
             RUNTIME_DIR=str(node / "runtime"), REDIS_DATA_DIR=str(node / "data"),
-            EXPORTER_ADDR="redis://localhost:6379",
+            EXPORTER_ADDR="redis://localhost:6379", REDIS_PASSWORD_FILE=str(secret or self.root / "password"),
         )  # fmt: skip
         subprocess.run(["sh", str(self.scripts / "prepare.sh")], env=env, check=True, timeout=30)
         log = (node / "redis.log").open("ab")
@@ -102,12 +104,12 @@ class Cluster:
         proc.terminate()
         proc.wait(timeout=20)
 
-    def cli(self, i: int, *args: str, wait_for: str | None = None) -> str:
+    def cli(self, i: int, *args: str, wait_for: str | None = None, password: str = PASSWORD) -> str:
         deadline = time.monotonic() + 30
         while True:
             done = subprocess.run(
                 ["redis-cli", "-h", self.ips[i], "-p", "6379", *args],
-                env={**os.environ, "REDISCLI_AUTH": PASSWORD}, capture_output=True, text=True, timeout=10,
+                env={**os.environ, "REDISCLI_AUTH": password}, capture_output=True, text=True, timeout=10,
             )  # fmt: skip
             out = done.stdout.strip()
             if wait_for is None or wait_for in out:
@@ -122,7 +124,7 @@ class Cluster:
             REPLICAS=str(replicas),
             STATEFULSET=STATEFULSET,
             REBALANCE="true",
-            WAIT_SECONDS="90",
+            WAIT_SECONDS="240",  # the Job's deadline; generous: CI machines are shared and loaded
         )
         try:
             return subprocess.run(
@@ -130,7 +132,7 @@ class Cluster:
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=180,
+                timeout=360,
             )
         except subprocess.TimeoutExpired as exc:
             raise AssertionError(f"bootstrap.sh hung: {exc.stdout!r} {exc.stderr!r}") from exc
@@ -144,13 +146,13 @@ class Cluster:
 
 
 def _config_map() -> dict[str, str]:
-    objects = rendered("redis-cluster", "staging")
+    objects = render_with("redis-cluster", "staging", "tls.enabled=false")
     (cm,) = find(objects, "ConfigMap", "redis-cluster-config")
     return dict(cm["data"])
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def make_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A Cluster in ``tmp_path`` with the chart's scripts; every process it started is killed after."""
     require_tool("redis-server")  # Debian's redis-server, installed by ci/install.sh
     require_tool("redis-cli")
     data = _config_map()
@@ -171,6 +173,11 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         for i in list(c.processes):
             c.processes[i].kill()
             c.processes.pop(i).wait(timeout=10)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    yield from make_cluster(tmp_path)
 
 
 def test_bootstrap_forms_the_cluster_and_is_idempotent(cluster: Cluster) -> None:
@@ -211,7 +218,8 @@ def test_every_pod_restarting_on_new_ips_finds_the_cluster_again(cluster: Cluste
 def test_scale_up_adds_a_primary_and_a_replica_and_rebalances(cluster: Cluster) -> None:
     for i in range(6):
         cluster.start(i, f"127.0.0.{80 + i}")
-    assert cluster.bootstrap(6, 1).returncode == 0
+    first = cluster.bootstrap(6, 1)
+    assert first.returncode == 0, first.stdout + first.stderr
     for i in (6, 7):
         cluster.start(i, f"127.0.0.{80 + i}")
     grown = cluster.bootstrap(8, 1)

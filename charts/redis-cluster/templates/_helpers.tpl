@@ -88,3 +88,17 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- end -}}
 {{- div $nodes $group -}}
 {{- end -}}
+
+{{/* Size in the StatefulSet's volumeClaimTemplates: the live StatefulSet's on upgrades (Kubernetes
+     refuses to change the templates; the bootstrap Job grows the existing claims instead),
+     persistence.size on the first install (and wherever `lookup` sees no cluster: helm template). */}}
+{{- define "redis-cluster.claimTemplateSize" -}}
+{{- $size := .Values.persistence.size -}}
+{{- $live := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "redis-cluster.componentName" (dict "context" . "component" "node")) -}}
+{{- range (dig "spec" "volumeClaimTemplates" list $live) -}}
+{{- if eq (dig "metadata" "name" "" .) "data" -}}
+{{- $size = dig "spec" "resources" "requests" "storage" $size . -}}
+{{- end -}}
+{{- end -}}
+{{- $size -}}
+{{- end -}}
