@@ -6,7 +6,8 @@
 #   - kubeconform from ../shared/bin when present (no package registry here carries it)
 #   - Debian's docker-registry, apache2-utils (htpasswd) and openssl for the local registry,
 #     gnupg (provenance), redis-server, curl and nodejs (tests of the charts' bootstrap scripts),
-#     prometheus (promtool, Prometheus) and prometheus-pushgateway (observability's alerts and Pushgateway)
+#     prometheus (promtool, Prometheus) and prometheus-pushgateway (observability's alerts and Pushgateway),
+#     postgresql-15, pgbouncer, patroni and etcd-server (tests of postgresql-ha's scripts)
 # Idempotent: re-running skips what is already there. A helm already on PATH is accepted.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,12 +24,18 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)  # crash injection into build (tests/test_build_crash.py)
 command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)  # chart provenance (.prov) tests
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # redis-cluster script tests
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # redis-cluster zones.sh/volumes.sh tests
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # mongodb-sharded bootstrap script tests
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)  # observability alert rules (promtool test rules)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)  # observability Pushgateway test
+# postgresql-ha script tests: real PostgreSQL 15, PgBouncer, Patroni and etcd on 127.0.0.1
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need_apt+=(postgresql-15)
+command -v pgbouncer >/dev/null 2>&1 || need_apt+=(pgbouncer)
+command -v patroni >/dev/null 2>&1 || need_apt+=(patroni)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ]; then
     log "apt-get install ${need_apt[*]}"
@@ -40,7 +47,7 @@ if ((${#need_apt[@]})); then
 fi
 # Debian's packages start services (registry on :5000, redis on :6379); tests start their own.
 if command -v systemctl >/dev/null 2>&1; then
-  systemctl disable --now docker-registry redis-server prometheus prometheus-pushgateway >/dev/null 2>&1 || true
+  systemctl disable --now docker-registry redis-server prometheus prometheus-pushgateway postgresql pgbouncer patroni etcd >/dev/null 2>&1 || true
 fi
 
 # 2. The Python package.

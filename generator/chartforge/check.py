@@ -28,8 +28,9 @@ from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, has_errors
-from chartforge.errors import ToolError, ToolNotFound, UsageError
+from chartforge.errors import ToolError, ToolNotFound, UsageError, UserError
 from chartforge.kube import KubeVersion, spelled
 from chartforge.lint import LintTarget, lint_chart
 from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
@@ -39,7 +40,8 @@ from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import EngineName, make_engine
-from chartforge.yamlio import load_yaml
+from chartforge.validate.schemas import normalize_version
+from chartforge.yamlio import load_yaml, plain
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -175,12 +177,8 @@ def _validate(
     catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName, plan: Plan
 ) -> tuple[list[Diagnostic], list[Checked], int]:
     """Every rendering against its versions: one engine run per Kubernetes version for the whole matrix."""
-    jobs = []
-    for r in renderings:
-        versions = tuple(v for v in r.versions if (r.environment, v) in plan.validate)
-        mine = tuple(res for res in r.resources if chart_of(catalog, res.source) in plan.charts)
-        if versions:
-            jobs.append(Job(mine, versions, environment=r.environment))
+    jobs = [Job([res for res in r.resources if chart_of(catalog, res.source) in plan.charts], vs, environment=r.environment)
+            for r in renderings if (vs := [v for v in r.versions if (r.environment, v) in plan.validate])]  # fmt: skip
     reports = validate_jobs(jobs, engine=engine, crd_dir=catalog.sources / "crds")
     diagnostics = [
         replace(d, chart=chart_of(catalog, d.path)) for rep in reports for d in rep.to_diagnostics()
@@ -211,6 +209,7 @@ def _policy(
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
+        release_values = merge(umbrella_defaults(catalog), plain(env_values))  # as helm sees them
         for chart in (c for c in catalog.charts if c.name in charts):
             objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name
@@ -219,6 +218,7 @@ def _policy(
                 objects, chart=chart.name, environment=env, kubernetes_version=rendering.versions[-1],
                 values=section, waivers=waivers, namespace=catalog.umbrella, values_path=f"values/{env}.yaml",
                 context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
+                release_values=release_values,
             )  # fmt: skip
             checked += [Checked("policy", chart.name, env, rendering.versions[-1], r.source, r.kind, r.name)
                         for r in objects]  # fmt: skip
@@ -247,13 +247,14 @@ def run_check(
     shard: Shard | None = None,
     progress: Listener | None = None,
 ) -> CheckResult:
-    """Run the matrix over the built catalog; never raises on findings, only on tool failures.
-
-    ``charts`` limits the run to those charts (see :mod:`chartforge.selection`); ``shard`` runs
-    only that shard's cells (see :mod:`chartforge.shard`); ``progress`` hears every unit done.
-    """
+    """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
+    for version in kubernetes_versions or ():
+        try:
+            normalize_version(version)
+        except UserError as exc:  # same exit code as `validate -k`: a bad option is a usage error
+            raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
     versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
     for env in envs:
         if env not in catalog.environments:

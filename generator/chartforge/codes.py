@@ -44,4 +44,38 @@ CODES: dict[str, Code] = {
     VALIDATE_YAML: Code("validate", "a document is not valid YAML or not a Kubernetes object"),
     WAIVER_STALE: Code("policy", "a waiver in sources/waivers.yaml no longer matches any finding"),
     CHECKOV_UNKNOWN: Code("policy", "checkov reported a failed check without an id"),
+    # compat: release safety (chartforge.compat); CF-UPG-* are the upgrade-check rules, one module each
+    "CF-REL-001": Code("compat", "chart content changed but its version did not"),
+    "CF-REL-002": Code("compat", "version bump smaller than the change requires"),
+    "CF-REL-003": Code("compat", "version lower than the released one"),
+    "CF-REL-004": Code(
+        "compat", "deprecated parameter alias removed before the two major versions it is kept for"
+    ),
+    "CF-UPG-001": Code("compat", "StatefulSet spec.selector changed"),
+    "CF-UPG-002": Code("compat", "StatefulSet spec.serviceName changed"),
+    "CF-UPG-003": Code("compat", "StatefulSet spec.podManagementPolicy changed"),
+    "CF-UPG-004": Code(
+        "compat",
+        "StatefulSet spec.volumeClaimTemplates changed (added, removed, resized, class, access modes, labels)",
+    ),
+    "CF-UPG-005": Code(
+        "compat", "StatefulSet spec field outside the mutable set changed (revisionHistoryLimit, …)"
+    ),
+    "CF-UPG-006": Code("compat", "Deployment, DaemonSet or ReplicaSet spec.selector changed"),
+    "CF-UPG-007": Code("compat", "Job spec.template, selector or another immutable Job field changed"),
+    "CF-UPG-008": Code(
+        "compat", "Service spec.clusterIP changed (headless ↔ not headless, or a fixed address)"
+    ),
+    "CF-UPG-009": Code(
+        "compat",
+        "PersistentVolumeClaim storageClassName, accessModes, volumeMode or selector changed, or request shrunk",
+    ),
+    "CF-UPG-010": Code("compat", "ConfigMap or Secret with immutable: true changed"),
+    "CF-UPG-011": Code("compat", "Secret type changed"),
+    "CF-UPG-012": Code("compat", "RoleBinding or ClusterRoleBinding roleRef changed"),
+    "CF-UPG-013": Code(
+        "compat", "StorageClass provisioner, parameters, reclaimPolicy or volumeBindingMode changed"
+    ),
+    "CF-UPG-014": Code("compat", "StatefulSet with volumeClaimTemplates removed or renamed"),
+    "CF-UPG-015": Code("compat", "PersistentVolumeClaim removed from the chart (deleted by helm upgrade)"),
 }

@@ -8,6 +8,7 @@ Exit codes (documented in the README):
 2     usage error (bad command-line arguments)
 3     an external tool (helm, kubeconform, the registry) failed
 4     refused for safety (e.g. same version, different content)
+70    internal error (a bug): one line; ``--debug`` shows the traceback
 ====  ==========================================================
 
 Every error builds its own one-line message from keyword fields, so each call site
@@ -25,6 +26,7 @@ EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TOOL_FAILED = 3
 EXIT_REFUSED = 4
+EXIT_INTERNAL = 70  # a bug in chartforge (EX_SOFTWARE); the message says to re-run with --debug
 
 
 class ChartforgeError(Exception):

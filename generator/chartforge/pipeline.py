@@ -1,8 +1,9 @@
-"""``release``: build → check → package → publish, each stage called as a function.
+"""``release``: build → compat → check → package → publish, each stage called as a function.
 
 A stage that fails stops the release before the next one starts, so nothing is packaged
 from charts that do not build or check, and nothing is pushed from archives that are not
-exactly what ``package`` produced. The ``check`` stage is
+exactly what ``package`` produced. ``compat`` compares every chart with its last published version
+(:mod:`chartforge.compat.catalog`) and refuses (exit 4) what the registry or ``helm upgrade`` would. The ``check`` stage is
 :func:`chartforge.check.run_check`; any unwaived error it finds stops the release.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chartforge import check
+from chartforge.compat.run import refuse_unsafe, run_compat
 from chartforge.compile.build import BuildResult, build
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import UserError
@@ -48,6 +50,7 @@ def release(
     dist: Path | None = None,
     retry: RetryPolicy | None = None,
     check: bool = True,
+    compat: bool = True,
     frozen: bool = False,
     signer: Signer | None = None,
     on_stage: Callable[[str], None] | None = None,
@@ -72,6 +75,11 @@ def release(
             path=Project(root).charts,
             hint="run 'chartforge build' and commit the result before releasing",
         )
+    if compat:
+        # Before the long check: what the registry (same version, new content) or `helm upgrade`
+        # (immutable fields, orphaned volumes) would refuse fails the release in seconds.
+        stage("compat")
+        refuse_unsafe(run_compat(root, target, credentials=credentials, retry=retry, helm=helm.path))
     if check:
         stage("check")
         errors = [d for d in run_check(root) if d.severity == "error" and not d.waived]
@@ -99,8 +107,16 @@ def publish_charts(
     retry: RetryPolicy | None = None,
     on_event: Callable[[ChartPublication], None] | None = None,
     charts: Collection[str] | None = None,
+    compat: bool = True,
 ) -> PublishResult:
-    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive (or ``charts``)."""
+    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive (or ``charts``).
+
+    First (``compat``) every chart is compared with the newest version the registry holds: a content
+    change without a version bump, a bump smaller than the change needs, or a change ``helm upgrade``
+    refuses raises :class:`~chartforge.compat.run.ReleaseRefused` (exit 4) before anything is packaged.
+    """
+    if compat:
+        refuse_unsafe(run_compat(root, target, credentials=credentials, retry=retry, helm=helm.path))
     with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
         package = package_charts(Project(root).charts, dist or Path(scratch), only=charts)
         return publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)

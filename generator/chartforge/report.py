@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chartforge.diagnostics import SEVERITY_ORDER, Checked, Diagnostic, GroupKey, checked_of
+from chartforge.errors import UserError
 
 
 def summarize(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
@@ -61,6 +62,7 @@ def render_table(
 ) -> None:
     """A readable table per chart/environment/version group, then the counts."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     out = stream if stream is not None else sys.stderr
@@ -86,12 +88,12 @@ def render_table(
                 if b
             )
             message = d.message + (f" (waived: {d.waiver_reason})" if d.waived and d.waiver_reason else "")
-            table.add_row(
+            table.add_row(  # cells are text, not rich markup: "volumeClaimTemplates[data]" must stay
                 severity,
-                d.code,
-                where,
-                d.field,
-                message,
+                escape(d.code),
+                escape(where),
+                escape(d.field),
+                escape(message),
                 style="dim" if d.waived else styles.get(d.severity, ""),
             )
         console.print(table)
@@ -177,5 +179,10 @@ def write_junit(
     name: str = "chartforge",
 ) -> None:
     """Write :func:`to_junit` output to ``path`` (parent directories created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(to_junit(diagnostics, checked, name=name), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(
+            f"cannot write the JUnit report: {exc.strerror or exc}", path=path, key="--junit"
+        ) from exc

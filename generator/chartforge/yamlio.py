@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from chartforge.errors import SourceError, UserError
+from chartforge.yamlbound import check_bounds
 
 
 class _Lines:
@@ -85,20 +86,47 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
+def read_text(path: Path, *, display: str | None = None, error: type[UserError] = SourceError) -> str:
+    """The UTF-8 text of ``path``; a missing, unreadable or non-UTF-8 file is ``error`` naming it."""
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise error("file not found", path=shown) from exc
+    except IsADirectoryError as exc:
+        raise error("is a directory, not a file", path=shown) from exc
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror or exc}", path=shown) from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", path=shown, line=line,
+            hint="save the file as UTF-8",
+        ) from exc  # fmt: skip
+
+
 def load_yaml(path: Path, *, display: str | None = None, error: type[UserError] = SourceError) -> Any:
     """Parse ``path``; a syntax error becomes ``error`` with file and line."""
     shown = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise error("file not found", path=shown) from exc
-    return load_yaml_text(text, display=shown, error=error)
+    return load_yaml_text(read_text(path, display=shown, error=error), display=shown, error=error)
 
 
 def load_yaml_text(text: str, *, display: str, error: type[UserError] = SourceError) -> Any:
-    """Parse YAML text (libyaml, YAML 1.1 like Helm); mappings and lists remember their lines."""
+    """Parse YAML text (libyaml, YAML 1.1 like Helm); mappings and lists remember their lines.
+
+    Alias expansion and nesting are bounded (:mod:`chartforge.yamlbound`): a "billion laughs"
+    file is ``error`` with its line, not a hang.
+    """
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            check_bounds(node)
+            return loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -3,12 +3,16 @@
 //
 // STATE.json describes the cluster the script talks to and is rewritten with the cluster after
 // the run, with `actions` extended by every state-changing command the script sent (replSetInitiate,
-// replSetReconfig, createUser, updateUser, addShard, balancerStop, balancerStart). Like
-// mongosh, `db.runCommand` throws a server error (with code and codeName) when a command fails.
+// replSetReconfig, createUser, updateUser, createRole, addShard, balancerStop, balancerStart,
+// rotateCertificates, setFeatureCompatibilityVersion). Like mongosh, `db.runCommand` throws a
+// server error (with code and codeName) when a command fails.
 //
 // State: { keyfile, mongos: "host:port",
-//          replicaSets: { NAME: { members: [host...], initiated, config, users: {user: {pwd, roles}} } },
-//          shards: [{_id, host}], balancer: "full"|"off", down: [host...] }
+//          replicaSets: { NAME: { members: [host...], initiated, config, users: {user: {pwd, roles}},
+//                                 roles: {role: {...}} } },
+//          shards: [{_id, host}], balancer: "full"|"off", down: [host...],
+//          fcv: "7.0", binaryVersion: "8.0.17", noAuth: bool (scratch clusters: no credentials),
+//          databases: {db: {collection: {valid: bool}}} (what listDatabases/validate see via mongos) }
 'use strict';
 
 const fs = require('fs');
@@ -44,15 +48,16 @@ function record(action) {
 }
 
 class Db {
-  constructor(host, user) {
+  constructor(host, user, dbName) {
     this.host = host;
     this.user = user;
+    this.dbName = dbName || 'admin';
     this.isMongos = host === state.mongos;
     this.rsName = this.isMongos ? Object.keys(state.replicaSets).find((n) => state.replicaSets[n].config && state.replicaSets[n].config.configsvr) : replicaSetOf(host);
   }
 
-  getSiblingDB() {
-    return this;
+  getSiblingDB(name) {
+    return new Db(this.host, this.user, name);
   }
 
   runCommand(cmd) {
@@ -94,6 +99,47 @@ class Db {
         rs.config = { ...next, term: rs.config.term };
         record({ action: 'replSetReconfig', rs: this.rsName, added: added.map((m) => m.host) });
         return { ok: 1 };
+      }
+      case 'rolesInfo': {
+        const r = (rs.roles || {})[cmd.rolesInfo];
+        return { ok: 1, roles: r ? [{ role: cmd.rolesInfo, ...r }] : [] };
+      }
+      case 'createRole':
+        mustBePrimary();
+        rs.roles = rs.roles || {};
+        if (rs.roles[cmd.createRole]) {
+          throw new ServerError(51002, 'Location51002', 'Role already exists');
+        }
+        rs.roles[cmd.createRole] = { privileges: cmd.privileges, roles: cmd.roles };
+        record({ action: 'createRole', rs: this.rsName, role: cmd.createRole });
+        return { ok: 1 };
+      case 'rotateCertificates':
+        if (this.user !== '__system') {
+          throw new ServerError(13, 'Unauthorized', 'not authorized on admin to execute command');
+        }
+        record({ action: 'rotateCertificates', host: this.host, message: cmd.message });
+        return { ok: 1 };
+      case 'getParameter':
+        return { ok: 1, featureCompatibilityVersion: { version: state.fcv || '8.0' } };
+      case 'buildInfo':
+        return { ok: 1, version: state.binaryVersion || '8.0.17' };
+      case 'setFeatureCompatibilityVersion':
+        if (!this.isMongos || cmd.confirm !== true) {
+          throw new ServerError(7369100, 'Location7369100', 'run through mongos with confirm: true');
+        }
+        state.fcv = cmd.setFeatureCompatibilityVersion;
+        record({ action: 'setFeatureCompatibilityVersion', version: state.fcv });
+        return { ok: 1 };
+      case 'listDatabases':
+        return { ok: 1, databases: ['admin', 'config', ...Object.keys(state.databases || {})].map((name) => ({ name })) };
+      case 'listCollections':
+        return { ok: 1, cursor: { firstBatch: Object.keys((state.databases || {})[this.dbName] || {}).map((name) => ({ name, type: 'collection' })) } };
+      case 'validate': {
+        const c = ((state.databases || {})[this.dbName] || {})[cmd.validate];
+        if (!c) {
+          throw new ServerError(26, 'NamespaceNotFound', `ns ${this.dbName}.${cmd.validate} not found`);
+        }
+        return { ok: 1, valid: c.valid, errors: c.valid ? [] : ['corrupt'] };
       }
       case 'usersInfo': {
         const u = rs.users[cmd.usersInfo];
@@ -154,7 +200,11 @@ class Mongo {
     if ((state.down || []).includes(host) || (host !== state.mongos && !replicaSetOf(host))) {
       throw new Error(`connect ECONNREFUSED ${host}`);
     }
-    if (user === '__system') {
+    if (user === undefined) {
+      if (!state.noAuth) {
+        throw new ServerError(13, 'Unauthorized', 'command requires authentication');
+      }
+    } else if (user === '__system') {
       if (password !== state.keyfile || options.authSource !== 'local') {
         throw new ServerError(18, 'AuthenticationFailed');
       }

@@ -1,20 +1,23 @@
-"""The mongodb-sharded chart's scripts, run for real against stand-ins.
+"""The mongodb-sharded chart's bootstrap script, run for real against a stand-in.
 
-bootstrap.js and backup-prepare.js run under node with ``fake_mongosh.js`` (mongosh's globals
-and a modelled sharded cluster that records every state-changing command); backup-dump.sh and
-backup-upload.sh run under sh/bash with fake ``mongosh``, ``mongodump`` and ``aws`` commands on
-PATH. Scripts and topology come from the chart rendered with the staging values (3 config
-servers, 2 shards of 3 members). Needs node (and bash, GNU date).
+MongoDB and mongosh have no package here: bootstrap.js runs under node with ``fake_mongosh.js``
+(mongosh's globals and a modelled sharded cluster that records every state-changing command).
+Scripts and topology come from the chart rendered with the staging values (3 config servers,
+2 shards of 3 members). Needs node. The other scripts: test_mongodb_sharded_reload.py
+(entrypoint.sh, reload.js) and test_mongodb_sharded_pbm.py (backup, restore, drill).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +126,22 @@ def test_first_run_initiates_creates_users_and_adds_shards(env: Env) -> None:
     assert initiated[0]["members"] == env.topology["configsvr"]["members"]
     users = sorted((a["rs"], a["user"]) for a in actions if a["action"] == "createUser")
     assert users == sorted((rs, u) for rs in [cfg, *shards] for u in ("root", "metrics", "backup"))
+    # PBM's role exists on every replica set before the backup user that holds it
+    roles = [(a["rs"], a["role"]) for a in actions if a["action"] == "createRole"]
+    assert roles == [(rs, "pbmAnyAction") for rs in [cfg, *shards]]
+    for rs in [cfg, *shards]:
+        order = [(a["action"], a.get("user") or a.get("role")) for a in actions if a.get("rs") == rs]
+        assert order.index(("createRole", "pbmAnyAction")) < order.index(("createUser", "backup"))
     assert [a["name"] for a in actions if a["action"] == "addShard"] == shards
     state = env.state()
     assert state["replicaSets"][cfg]["users"]["metrics"]["roles"] == [
         {"role": "clusterMonitor", "db": "admin"}, {"role": "read", "db": "local"},
     ]  # fmt: skip
+    backup_roles = {r["role"] for r in state["replicaSets"][shards[0]]["users"]["backup"]["roles"]}
+    assert backup_roles == {"backup", "clusterMonitor", "readWrite", "restore", "pbmAnyAction"}
+    assert state["replicaSets"][cfg]["roles"]["pbmAnyAction"]["privileges"] == [
+        {"resource": {"anyResource": True}, "actions": ["anyAction"]}
+    ]
 
 
 def test_second_run_changes_nothing(env: Env) -> None:
@@ -194,18 +208,110 @@ def test_an_unreachable_member_fails_the_job_after_the_deadline(env: Env) -> Non
     assert ("addShard", env.topology["shards"][1]["name"]) not in kinds(actions)
 
 
-def test_backup_prepare_writes_one_dump_config_per_replica_set(env: Env) -> None:
+def test_users_scope_only_updates_users_of_a_running_cluster(env: Env) -> None:
+    """What the first config server runs when the mounted auth Secret changes (rotation)."""
     assert env.run_js("bootstrap.js")[0].returncode == 0
-    done, _ = env.run_js("backup-prepare.js", BACKUP_ACTION="configs")
+    (env.secrets / "mongodb-backup-password").write_text("r0tated")
+    done, actions = env.run_js("bootstrap.js", BOOTSTRAP_SCOPE="users")
     assert done.returncode == 0, done.stdout + done.stderr
-    names = [env.topology["configsvr"]["name"]] + [s["name"] for s in env.topology["shards"]]
-    assert done.stdout.split() == names
-    for rs in [env.topology["configsvr"], *env.topology["shards"]]:
-        config = env.root / "runtime" / f"{rs['name']}.yaml"
-        assert config.stat().st_mode & 0o077 == 0
-        text = config.read_text()
-        assert "backup:b%26ckup%25@" in text and f"replicaSet={rs['name']}" in text
-        assert ",".join(rs["members"]) in text
+    assert "bootstrap: users ok" in done.stdout
+    sets = [env.topology["configsvr"]["name"]] + [s["name"] for s in env.topology["shards"]]
+    assert [(a["action"], a["rs"], a["user"]) for a in actions] == [
+        ("updateUser", rs, "backup") for rs in sets
+    ]
+    assert all(env.state()["replicaSets"][rs]["users"]["backup"]["pwd"] == "r0tated" for rs in sets)
+
+
+def test_users_scope_never_initiates_anything(env: Env) -> None:
+    done, actions = env.run_js("bootstrap.js", BOOTSTRAP_SCOPE="users", WAIT_SECONDS="1")
+    assert done.returncode == 1 and "FAILED: timed out" in done.stdout
+    assert actions == []
+
+
+def test_a_keyfile_listing_two_keys_authenticates_with_the_first(env: Env) -> None:
+    """Keyfile rotation (README): members accept every listed key and send the first one."""
+    new_key = "n3wk3y" * 100
+    (env.secrets / "mongodb-keyfile").write_text(f"- {KEYFILE}\n- {new_key}\n")
+    done, _ = env.run_js("bootstrap.js")
+    assert done.returncode == 0, done.stdout + done.stderr
+    state = env.state()
+    state["keyfile"] = new_key
+    env.write_state(state)
+    (env.secrets / "mongodb-keyfile").write_text(f"- '{new_key}'\n- {KEYFILE}\n")
+    done, actions = env.run_js("bootstrap.js")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert actions == []
+
+
+def test_feature_compatibility_version_warns_after_an_upgrade_and_is_set_on_request(env: Env) -> None:
+    state = env.state()
+    state.update(fcv="7.0", binaryVersion="8.0.17")
+    env.write_state(state)
+    done, actions = env.run_js("bootstrap.js")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "WARNING: feature compatibility version 7.0, binaries 8.0.17" in done.stdout
+    assert 'featureCompatibilityVersion: "8.0"' in done.stdout
+    assert "setFeatureCompatibilityVersion" not in [a["action"] for a in actions]
+    done, actions = env.run_js("bootstrap.js", FEATURE_COMPATIBILITY_VERSION="8.0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [a for a in actions if a["action"] == "setFeatureCompatibilityVersion"] == [
+        {"action": "setFeatureCompatibilityVersion", "version": "8.0"}
+    ]
+    done, actions = env.run_js("bootstrap.js", FEATURE_COMPATIBILITY_VERSION="8.0")
+    assert done.returncode == 0 and actions == []  # already there: nothing to do
+    assert "feature compatibility version 8.0" in done.stdout
+
+
+# --- entrypoint.sh: certificate and password rotation without a restart -------------------------
+# The server is a stand-in too (a `mongod` on PATH that records its arguments and sleeps): what is
+# under test is the chart's entrypoint (PEM rebuild, WiredTiger sizing, the watcher) and reload.js.
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def _certificates(root: Path) -> dict[str, tuple[Path, Path, str]]:
+    """A CA and two server certificates A and B it signs (distinct serials): name -> (crt, key, serial)."""
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+             "-subj", "/CN=test-ca", "-keyout", str(root / "ca.key"), "-out", str(root / "ca.crt"))  # fmt: skip
+    out = {}
+    for name, serial in (("a", "0A0A"), ("b", "0B0B")):
+        key, csr, crt = root / f"{name}.key", root / f"{name}.csr", root / f"{name}.crt"
+        _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+                 "-keyout", str(key), "-out", str(csr))  # fmt: skip
+        _openssl("x509", "-req", "-in", str(csr), "-CA", str(root / "ca.crt"), "-CAkey", str(root / "ca.key"),
+                 "-set_serial", f"0x{serial}", "-days", "1", "-out", str(crt))  # fmt: skip
+        out[name] = (crt, key, serial)
+    return out
+
+
+def _mount(tls: Path, version: str, crt: Path, key: Path, ca: Path) -> None:
+    """Publish a Secret version the way the kubelet does: a new timestamped directory, then an
+    atomic rename of the `..data` symlink onto it (the file names are symlinks through `..data`)."""
+    data = tls / f"..{version}"
+    data.mkdir()
+    for name, source in (("tls.crt", crt), ("tls.key", key), ("ca.crt", ca)):
+        (data / name).write_bytes(source.read_bytes())
+        if not (tls / name).is_symlink():
+            (tls / name).symlink_to(f"..data/{name}")
+    (tls / "..data_tmp").symlink_to(data.name)
+    os.replace(tls / "..data_tmp", tls / "..data")
+
+
+def _serial(pem: Path) -> str:
+    out = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", str(pem)], capture_output=True, text=True,
+                         check=True, timeout=30)  # fmt: skip
+    return out.stdout.strip().removeprefix("serial=").upper()
+
+
+def _wait_for(what: str, check: Any, seconds: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds}s: {what}")
 
 
 def _shim(path: Path, body: str) -> None:
@@ -213,96 +319,117 @@ def _shim(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
-def test_backup_dump_restarts_the_balancer_even_when_a_dump_fails(env: Env) -> None:
-    assert env.run_js("bootstrap.js")[0].returncode == 0
-    env.write_state({**env.state(), "actions": []})
-    bin_dir = env.root / "bin"
-    bin_dir.mkdir()
-    # mongosh shim: the script is its last argument
-    _shim(
-        bin_dir / "mongosh",
-        '#!/bin/sh\ncase "$*" in *--eval*) exit 0 ;; esac\neval "script=\\${$#}"\nexec node "'
-        + str(HARNESS)
-        + '" "$STATE_FILE" "$script"\n',
-    )
-    _shim(bin_dir / "mongodump", '#!/bin/sh\n'
-          'for a in "$@"; do case "$a" in --archive=*) out="${a#--archive=}";; --config=*) cfg="${a#--config=}";; esac; done\n'
-          'echo "$*" >> "$DUMP_LOG"\n'
-          'case "$cfg" in *"$FAIL_ON"*) [ -n "$FAIL_ON" ] && exit 7;; esac\n'
-          'echo archive > "$out"\n')  # fmt: skip
-    spool = env.root / "spool"
-    spool.mkdir()
-    variables = env.variables(
-        PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", STATE_FILE=str(env.state_file), SCRIPTS_DIR=str(env.scripts),
-        SPOOL_DIR=str(spool), STOP_BALANCER="true", DUMP_LOG=str(env.root / "dump.log"), FAIL_ON="",
-    )  # fmt: skip
-    ok = subprocess.run(["sh", str(env.scripts / "backup-dump.sh")], env=variables, capture_output=True, text=True,
-                        timeout=120)  # fmt: skip
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    stamp = (spool / "latest").read_text().strip()
-    names = [env.topology["configsvr"]["name"]] + [s["name"] for s in env.topology["shards"]]
-    assert sorted(p.name for p in (spool / stamp).iterdir()) == sorted(
-        [f"{n}.archive.gz" for n in names] + ["topology.json"]
-    )
-    assert all("--oplog --gzip" in line for line in (env.root / "dump.log").read_text().splitlines())
-    assert kinds(env.state()["actions"]) == [("balancerStop", ""), ("balancerStart", "")]
-    variables["FAIL_ON"] = env.topology["shards"][0]["name"]
-    env.write_state({**env.state(), "actions": []})
-    failed = subprocess.run(["sh", str(env.scripts / "backup-dump.sh")], env=variables, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
-    assert failed.returncode == 7
-    assert kinds(env.state()["actions"]) == [("balancerStop", ""), ("balancerStart", "")]
-    assert env.state()["balancer"] == "full"
-
-
-AWS = """#!/bin/sh
-# fake aws: logs every call; `s3 ls` prints the listing in $LISTING
-echo "$*" >> "$AWS_LOG"
-for a in "$@"; do
-  if [ "$a" = "ls" ]; then cat "$LISTING"; fi
-done
+FAKE_MONGOD = """#!/bin/sh
+# stand-in server: records its pid and arguments, then runs until terminated
+echo "$$ $*" > "$SERVER_LOG"
+exec sleep 600
 """
 
 
-def test_backup_upload_copies_the_set_and_deletes_only_expired_sets(env: Env) -> None:
-    require_tool("bash")
+def _entrypoint(env: Env, **extra: str) -> tuple[subprocess.Popen[str], Path]:
     bin_dir = env.root / "bin"
-    bin_dir.mkdir()
-    _shim(bin_dir / "aws", AWS)
-    now = datetime.now(UTC)
-    old = (now - timedelta(days=31)).strftime("%Y%m%dT%H%M%SZ")
-    recent = (now - timedelta(days=29)).strftime("%Y%m%dT%H%M%SZ")
-    listing = env.root / "listing"
-    listing.write_text(f"                           PRE {old}/\n                           PRE {recent}/\n"
-                       f"                           PRE manual-copy/\n2024-01-01 00:00:00  12 README\n")  # fmt: skip
-    spool = env.root / "spool"
-    (spool / recent).mkdir(parents=True)
-    (spool / "latest").write_text(recent + "\n")
-    creds = env.root / "s3"
-    creds.mkdir()
-    (creds / "AWS_ACCESS_KEY_ID").write_text("AKIA")
-    (creds / "AWS_SECRET_ACCESS_KEY").write_text("s3cr3t")
-    (creds / "S3_BUCKET").write_text("from-secret")
-    log = env.root / "aws.log"
-    variables = {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(env.root), "AWS_LOG": str(log),
-        "LISTING": str(listing), "S3_CREDENTIALS_DIR": str(creds), "S3_ENDPOINT": "https://minio.example:9000",
-        "S3_BUCKET": "from-values", "S3_REGION": "eu-west-1", "S3_PREFIX": "mongodb-sharded", "S3_PATH_STYLE": "true",
-        "SPOOL_DIR": str(spool), "RETENTION_DAYS": "30",
-    }  # fmt: skip
-    done = subprocess.run(["bash", str(env.scripts / "backup-upload.sh")], env=variables, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    calls = log.read_text().splitlines()
-    endpoint = "--endpoint-url https://minio.example:9000"
-    assert calls[0] == f"{endpoint} s3 cp --recursive --only-show-errors {spool}/{recent}/ " \
-                       f"s3://from-secret/mongodb-sharded/{recent}/"  # fmt: skip
-    removed = [c for c in calls if " s3 rm " in c]
-    assert removed == [
-        f"{endpoint} s3 rm --recursive --only-show-errors s3://from-secret/mongodb-sharded/{old}/"
-    ]
-    assert "addressing_style = path" in (env.root / ".aws" / "config").read_text()
-    (creds / "AWS_SECRET_ACCESS_KEY").unlink()
-    missing = subprocess.run(["bash", str(env.scripts / "backup-upload.sh")], env=variables, capture_output=True,
-                             text=True, timeout=60)  # fmt: skip
-    assert missing.returncode == 1 and "AWS_SECRET_ACCESS_KEY" in missing.stderr
+    bin_dir.mkdir(exist_ok=True)
+    _shim(bin_dir / "mongosh",
+          '#!/bin/sh\ncase "$*" in *--eval*) exit 0 ;; esac\neval "script=\\${$#}"\nexec node "'
+          + str(HARNESS) + '" "$STATE_FILE" "$script"\n')  # fmt: skip
+    _shim(bin_dir / "mongod", FAKE_MONGOD)
+    log = env.root / "entrypoint.log"
+    variables = env.variables(**{
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "STATE_FILE": str(env.state_file),
+        "SCRIPTS_DIR": str(env.scripts), "SERVER_LOG": str(env.root / "server"), "RELOAD_INTERVAL_SECONDS": "1",
+        "MONGO_PORT": "27018", "SELF_INIT": "false", "POD_NAME": "mongodb-sharded-shard0-1", **extra,
+    })  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(["sh", str(env.scripts / "entrypoint.sh"), "mongod", "--shardsvr"], env=variables,
+                                stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    return proc, log
+
+
+def _stop(proc: subprocess.Popen[str]) -> int:
+    proc.terminate()
+    try:
+        return proc.wait(timeout=20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_renewed_certificate_is_reloaded_without_a_restart(env: Env) -> None:
+    require_tool("openssl")
+    local = "localhost:27018"
+    env.write_state({**env.state(), "replicaSets": {"rs": {
+        "members": [local], "initiated": True, "users": {},
+        "config": {"_id": "rs", "members": [{"_id": 0, "host": local}], "version": 1, "term": 1}}}})  # fmt: skip
+    certs = _certificates(env.root)
+    tls = env.root / "tls"
+    tls.mkdir()
+    _mount(tls, "2026_12_01_a", certs["a"][0], certs["a"][1], env.root / "ca.crt")
+    proc, log = _entrypoint(
+        env, MONGO_TLS="true", TLS_DIR=str(tls), MEMORY_LIMIT_MB="8192", WT_CACHE_RATIO="0.5"
+    )
+    try:
+        pem = env.root / "runtime" / "server.pem"
+        server = env.root / "server"
+        _wait_for("the server starts", lambda: server.exists(), 20)
+        pid, *args = server.read_text().split()
+        assert args == ["--shardsvr", "--wiredTigerCacheSizeGB=3.50"]  # (8 GiB - 1 GiB) x 0.5
+        assert _serial(pem) == certs["a"][2]
+        assert pem.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+        assert pem.stat().st_mode & 0o777 == 0o400
+        time.sleep(1.5)  # a few watcher rounds with nothing to do
+        assert not [a for a in env.state().get("actions", []) if a["action"] == "rotateCertificates"]
+
+        _mount(tls, "2026_12_02_b", certs["b"][0], certs["b"][1], env.root / "ca.crt")
+        shutil.rmtree(tls / "..2026_12_01_a")  # the kubelet removes the old version
+        took = _wait_for(
+            "rotateCertificates after the PEM holds B",
+            lambda: (
+                _serial(pem) == certs["b"][2]
+                and any(a["action"] == "rotateCertificates" for a in env.state().get("actions", []))
+            ),
+            10,
+        )
+        assert took < 3  # within the reload interval (1 s) plus a round
+        (rotation,) = [a for a in env.state().get("actions", []) if a["action"] == "rotateCertificates"]
+        assert rotation["host"] == local
+        assert not (env.root / "runtime" / "server.pem.new").exists()
+        assert server.read_text().split()[0] == pid and proc.poll() is None  # never restarted
+        os.kill(int(pid), 0)
+        time.sleep(1.5)  # reloaded once, not on every round
+        assert len([a for a in env.state().get("actions", []) if a["action"] == "rotateCertificates"]) == 1
+    finally:
+        status = _stop(proc)
+    assert status == 143 or status == 0, log.read_text()  # the server's status after SIGTERM
+
+
+def test_a_changed_password_updates_the_users_from_the_first_config_server(env: Env) -> None:
+    assert env.run_js("bootstrap.js")[0].returncode == 0
+    env.write_state({**env.state(), "actions": []})
+    proc, log = _entrypoint(env, SELF_INIT="true", POD_NAME="mongodb-sharded-configsvr-0")
+    try:
+        _wait_for("the background bootstrap (scope configsvr)", lambda: "ok, primary" in log.read_text(), 20)
+        time.sleep(1.5)
+        assert env.state()["actions"] == []
+        (env.secrets / "mongodb-metrics-password").write_text("r0tated-by-external-secrets")
+        _wait_for("updateUser on every replica set", lambda: "users ok" in log.read_text(), 15)
+        actions = env.state()["actions"]
+        sets = [env.topology["configsvr"]["name"]] + [s["name"] for s in env.topology["shards"]]
+        assert [(a["action"], a["rs"], a["user"]) for a in actions] == [
+            ("updateUser", rs, "metrics") for rs in sets
+        ]
+        assert proc.poll() is None
+    finally:
+        _stop(proc)
+
+
+def test_other_members_do_not_manage_users(env: Env) -> None:
+    assert env.run_js("bootstrap.js")[0].returncode == 0
+    env.write_state({**env.state(), "actions": []})
+    proc, log = _entrypoint(env, SELF_INIT="false", POD_NAME="mongodb-sharded-configsvr-1")
+    try:
+        _wait_for("the server starts", lambda: (env.root / "server").exists(), 20)
+        (env.secrets / "mongodb-metrics-password").write_text("r0tated")
+        time.sleep(2.5)
+        assert env.state()["actions"] == [], log.read_text()
+    finally:
+        _stop(proc)

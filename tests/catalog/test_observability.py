@@ -373,7 +373,10 @@ def test_tracing_per_environment() -> None:
             assert backend["elasticsearch"]["auth"]["basic"]["password"] == "${env:ES_PASSWORD}"
             assert backend["elasticsearch"]["tls"] == {"ca_file": "/etc/jaeger/elasticsearch-ca/ca.crt"}
             assert spec["volumes"] == [
-                {"name": "elasticsearch-ca", "secret": {"secretName": "elasticsearch-ca"}}
+                {
+                    "name": "elasticsearch-ca",
+                    "secret": {"secretName": "spotify-ai-agent-observability-elasticsearch-ca"},
+                }
             ]
             assert spec["replicas"] == 2 and spec["podDisruptionBudget"] == {"maxUnavailable": 1}
             (cleaner,) = [
@@ -432,8 +435,8 @@ def test_collector_runs_restricted_and_ships_logs_to_elasticsearch() -> None:
     assert spec["config"]["exporters"]["elasticsearch"]["password"] == "${env:ES_PASSWORD}"
     secret_refs = {e["name"]: e["valueFrom"]["secretKeyRef"]["name"] for e in spec["env"]}
     assert secret_refs == {
-        "ES_USERNAME": "elasticsearch-credentials",
-        "ES_PASSWORD": "elasticsearch-credentials",
+        "ES_USERNAME": "spotify-ai-agent-observability-elasticsearch",
+        "ES_PASSWORD": "spotify-ai-agent-observability-elasticsearch",
     }
     assert (
         spec["config"]["exporters"]["otlp/traces"]["endpoint"]

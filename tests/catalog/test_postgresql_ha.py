@@ -88,14 +88,19 @@ def test_patroni_uses_the_kubernetes_api_with_its_own_token_and_a_minimal_role(e
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
 
 
-def test_only_the_members_mount_a_service_account_token(env: str) -> None:
+def test_only_the_members_and_the_update_hook_mount_a_service_account_token(env: str) -> None:
     objects = rendered(CHART, env)
     for sa in find(objects, "ServiceAccount"):
-        expected = sa["metadata"]["name"].endswith("-postgresql")
+        expected = sa["metadata"]["name"].endswith(("-postgresql", "-update"))
         assert sa["automountServiceAccountToken"] is expected, sa["metadata"]["name"]
     for owner in pod_templates(objects):
-        expected = owner["kind"] == "StatefulSet"
+        expected = owner["kind"] == "StatefulSet" or owner["metadata"]["name"].endswith("-update")
         assert owner["spec"]["template"]["spec"]["automountServiceAccountToken"] is expected
+        # exactly the pods that call the Kubernetes API carry the label security-baseline selects
+        labels = owner["spec"]["template"]["metadata"]["labels"]
+        assert (labels.get("access.spotify-ai-agent.io/kube-api") == "true") is expected, owner["metadata"][
+            "name"
+        ]
 
 
 def test_read_write_read_only_and_headless_services(env: str) -> None:
@@ -162,9 +167,10 @@ def test_pgbouncer_points_at_the_primary_and_keeps_the_password_out_of_configmap
     assert f"* = host={primary}.{CHART}.svc port=5432" in ini
     assert "auth_type = scram-sha-256" in ini and "server_tls_sslmode = require" in ini
     deployment = one(objects, "Deployment", "-pgbouncer")
-    init = container(deployment, "userlist")
-    assert all("secretKeyRef" not in str(v) for v in env_of(init).values())
-    assert {"name": "credentials", "mountPath": "/credentials", "readOnly": True} in init["volumeMounts"]
+    pooler = container(deployment, "pgbouncer")
+    assert pooler["command"] == ["/bin/sh", "/etc/pgbouncer/config/pgbouncer.sh"]
+    assert all("secretKeyRef" not in str(v) for v in env_of(pooler).values())
+    assert {"name": "credentials", "mountPath": "/credentials", "readOnly": True} in pooler["volumeMounts"]
     service = one(objects, "Service", "-pgbouncer")
     assert service["spec"]["ports"][0]["port"] == 6432
 
@@ -178,12 +184,34 @@ def test_backups_are_kept_30_days_in_production() -> None:
     assert spilo["BACKUP_NUM_TO_RETAIN"] == "30"
     assert spilo["BACKUP_SCHEDULE"] == "0 1 * * *"
     assert spilo["WAL_S3_BUCKET"] and spilo["WAL_BUCKET_SCOPE_PREFIX"] == ""
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        assert spilo[key]["secretKeyRef"]["name"] == "postgresql-ha-backup-s3"
     config = yaml.safe_load(
         one(rendered(CHART, "production"), "ConfigMap", "-postgresql-config")["data"]["spilo.yaml"]
     )
     assert config["bootstrap"]["dcs"]["postgresql"]["parameters"]["archive_timeout"] == "60s"
+
+
+def test_production_reaches_the_object_store_by_workload_identity_without_static_keys() -> None:
+    objects = rendered(CHART, "production")
+    spilo = env_of(container(members(objects), "postgresql"))
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} & spilo.keys()
+    sa = one(objects, "ServiceAccount", "-postgresql")
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    # only the pods that back up or restore carry the object-store egress label
+    for owner in pod_templates(objects):
+        labels = owner["spec"]["template"]["metadata"]["labels"]
+        reaches = owner["kind"] == "StatefulSet" or owner["metadata"]["name"].endswith("-drill")
+        assert (labels.get("access.spotify-ai-agent.io/object-store") == "true") is reaches, owner[
+            "metadata"
+        ]["name"]
+
+
+def test_static_keys_stay_possible() -> None:
+    spilo = env_of(container(members(rendered(CHART, "staging")), "postgresql"))
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        assert spilo[key]["secretKeyRef"]["name"] == "postgresql-ha-backup-s3"
+    objects = render_with("staging", "backup.credentials.mode=workloadIdentity", "backup.s3.existingSecret=")
+    assert "AWS_ACCESS_KEY_ID" not in env_of(container(members(objects), "postgresql"))
+    assert "annotations" not in one(objects, "ServiceAccount", "-postgresql")["metadata"]
 
 
 def test_no_backups_in_development() -> None:
@@ -214,7 +242,7 @@ def test_point_in_time_restore_bootstraps_a_new_cluster_from_the_source_backups(
     assert spilo["CLONE_SCOPE"] == "prod-postgres-postgresql-ha"
     assert spilo["CLONE_WALG_S3_PREFIX"] == source
     assert spilo["CLONE_TARGET_TIME"] == "2025-03-01 09:29:00+00:00"
-    assert spilo["CLONE_AWS_SECRET_ACCESS_KEY"]["secretKeyRef"]["name"] == "postgresql-ha-backup-s3"
+    assert "CLONE_AWS_SECRET_ACCESS_KEY" not in spilo  # production: workload identity, no static keys
     assert spilo["SCOPE"] == "prod-restored-postgresql-ha"  # a new cluster, archiving elsewhere
 
 
@@ -357,18 +385,27 @@ def test_config_checksums_roll_the_pods(env: str) -> None:
         assert any(k.startswith("checksum/") and len(v) == 64 for k, v in annotations.items())
 
 
-def test_changing_a_patroni_setting_changes_the_checksum() -> None:
+def test_only_member_settings_change_the_checksum() -> None:
+    """Bootstrap/dynamic settings go through PATCH /config (update hook); member settings roll pods."""
+
     def checksum(objects: list[dict[str, Any]]) -> str:
         return str(members(objects)["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
 
-    assert checksum(render_with("staging")) != checksum(render_with("staging", "patroni.ttl=45"))
+    base = checksum(render_with("staging"))
+    assert base == checksum(render_with("staging", "patroni.ttl=45", "postgresql.parameters.work_mem=8MB"))
+    assert base != checksum(render_with("staging", "patroni.followerLabelValue=standby"))
 
 
 # --- passwords ------------------------------------------------------------------------------------
 
 
 def test_generated_passwords_are_kept_and_never_in_values(env: str) -> None:
-    objects = rendered(CHART, env)
+    # production reads it from security-baseline's ExternalSecret (global.externalSecrets.enabled); generated when off
+    objects = (
+        render_with(env, "global.externalSecrets.enabled=false")
+        if env == "production"
+        else rendered(CHART, env)
+    )
     secret = one(objects, "Secret", "-credentials")
     assert secret["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     assert set(secret["data"]) == {
@@ -376,6 +413,7 @@ def test_generated_passwords_are_kept_and_never_in_values(env: str) -> None:
         "replication-password",
         "password",
         "metrics-password",
+        "patroni-password",
     }
     assert all(len(v) >= 40 for v in secret["data"].values())  # base64 of 32 random characters
     values_text = (ROOT / "charts" / CHART / "values.yaml").read_text(encoding="utf-8")

@@ -411,9 +411,11 @@ def test_cluster_issuer_keeps_the_ca_in_cert_manager_namespace() -> None:
 # --- Istio, External Secrets ----------------------------------------------------------------------
 
 
-def test_istio_and_external_secrets_off_by_default(env: str) -> None:
+def test_istio_off_and_external_secrets_on_in_production_only(env: str) -> None:
     kinds = {o["kind"] for o in rendered(CHART, env)}
-    assert not kinds & {"PeerAuthentication", "AuthorizationPolicy", "SecretStore", "ExternalSecret"}
+    assert not kinds & {"PeerAuthentication", "AuthorizationPolicy"}
+    # production takes every credential from External Secrets (global.externalSecrets.enabled)
+    assert bool(kinds & {"SecretStore", "ExternalSecret"}) is (env == "production")
 
 
 def test_istio_strict_mtls_and_deny_by_default() -> None:
@@ -434,14 +436,32 @@ def test_istio_strict_mtls_and_deny_by_default() -> None:
 
 def test_external_secrets_rotate_with_refresh_interval() -> None:
     objects = render_with(CHART, "production", *ALL_FEATURES, "externalSecrets.refreshInterval=15m")
-    (store,) = find(objects, "SecretStore")
+    stores = {s["metadata"]["namespace"]: s["metadata"]["name"] for s in find(objects, "SecretStore")}
     externals = find(objects, "ExternalSecret")
-    assert len(externals) == 5
+    # <release>-<chart>-<purpose>: the names the charts read (release = the chart name here)
+    assert {(e["metadata"]["namespace"], e["metadata"]["name"]) for e in externals} == {
+        (CHART, f"{CHART}-{purpose}")
+        for purpose in (
+            "postgresql-ha-credentials", "redis-cluster-auth", "mongodb-sharded-auth",
+            "postgresql-ha-backup-s3", "mongodb-sharded-backup-s3", "observability-elasticsearch",
+            "observability-jaeger-elasticsearch",
+        )
+    }  # fmt: skip
+    assert set(stores) == {CHART}  # a SecretStore wherever an ExternalSecret goes
     for es in externals:
         assert es["spec"]["refreshInterval"] == "15m"
-        assert es["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": store["metadata"]["name"]}
+        store = stores[es["metadata"]["namespace"]]
+        assert es["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": store}
         assert es["spec"]["target"]["name"] == es["metadata"]["name"]
         assert es["spec"]["data"]
+
+
+def test_external_secrets_follow_the_umbrella_switch() -> None:
+    objects = render_with(CHART, "development", "global.externalSecrets.enabled=true")
+    assert {e["metadata"]["name"] for e in find(objects, "ExternalSecret")} == {
+        f"{CHART}-postgresql-ha-credentials", f"{CHART}-redis-cluster-auth", f"{CHART}-mongodb-sharded-auth",
+    }  # fmt: skip
+    assert not find(render_with(CHART, "development"), "ExternalSecret")
 
 
 # --- strict validation --------------------------------------------------------------------------

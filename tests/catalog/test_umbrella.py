@@ -127,11 +127,6 @@ def _tls_switches(data: Any, path: str = "") -> dict[str, Any]:
     return out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="staging TLS of redis-cluster and mongodb-sharded is set on the redis and mongo branches "
-    "(their sections of sources/environments/staging.yaml); remove this marker once both are merged",
-)
 def test_staging_runs_tls_wherever_production_does() -> None:
     """Certificate rotation problems must surface in staging first: every TLS switch production
     turns on (per chart, the CA included) is on in staging too, with the same mode."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from chartforge import proc
 from chartforge.errors import ToolError, UserError
 from chartforge.package import Signer, package_charts
+from chartforge.package.provenance import provenance_matches
 from tests.conftest import require_tool, run_cli
 from tests.package import SAMPLE
 
@@ -71,3 +73,31 @@ def test_cli_sign_needs_a_key(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--sign needs --key" in result.stderr
     with pytest.raises(UserError):
         package_charts(SAMPLE / "charts", tmp_path, signer=Signer(tmp_path / "missing.asc"))
+
+
+def test_unsigned_package_over_a_signed_one_removes_the_stale_provenance(
+    keys: tuple[Path, Path], tmp_path: Path
+) -> None:
+    secret, _ = keys
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project)
+    dist = tmp_path / "dist"
+    signed = package_charts(project / "charts", dist, signer=Signer(secret, PASSPHRASE))
+    assert all(c.provenance is not None and c.provenance.exists() for c in signed.charts)
+    with (project / "charts/db/values.yaml").open("a") as fh:
+        fh.write("# changed\n")
+    unsigned = package_charts(project / "charts", dist)
+    assert not list(dist.glob("*.prov")), "a .prov signing other bytes was left beside the new archive"
+    assert all(c.provenance is None for c in unsigned.charts)
+    assert not list(dist.glob(".chartforge-package-*"))
+
+
+def test_provenance_matches_only_its_own_archive(keys: tuple[Path, Path], tmp_path: Path) -> None:
+    secret, _ = keys
+    result = package_charts(SAMPLE / "charts", tmp_path, signer=Signer(secret, PASSPHRASE))
+    db, cache = result.get("db"), result.get("cache")
+    assert db.provenance is not None and cache.provenance is not None
+    assert provenance_matches(db.path, db.provenance)
+    assert not provenance_matches(db.path, cache.provenance)
+    db.path.write_bytes(cache.path.read_bytes())
+    assert not provenance_matches(db.path, db.provenance)

@@ -20,7 +20,7 @@ def test_clean_manifest_exits_0_with_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["diagnostics"] == []
-    assert report["objects"] == 6 and report["checkov"] is False
+    assert report["objects"] == 7 and report["checkov"] is False
     assert report["summary"]["total"] == 0
 
 
@@ -44,7 +44,7 @@ def test_findings_exit_1_and_json_names_every_location(tmp_path: Path) -> None:
         assert d["path"] == "web/templates/deployment.yaml"
         assert re.search(r"/manifest\.yaml:\d+$", d["extra"]["manifest"]), d["extra"]
         assert d["extra"]["namespace"] == "apps"
-    assert report["summary"]["error"] == 2 and report["objects"] == 12
+    assert report["summary"]["error"] == 2 and report["objects"] == 14
 
 
 def test_text_output_and_junit(tmp_path: Path) -> None:
@@ -57,9 +57,9 @@ def test_text_output_and_junit(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.count("RES-LIMITS") == 2
     assert "2 errors, 0 warnings" in result.stderr
-    assert result.stderr.rstrip().endswith("6 objects checked (checkov skipped)")
+    assert result.stderr.rstrip().endswith("7 objects checked (checkov skipped)")
     root = ET.parse(junit).getroot()
-    assert (root.get("tests"), root.get("failures")) == ("6", "1")  # one case per object, one failing
+    assert (root.get("tests"), root.get("failures")) == ("7", "1")  # one case per object, one failing
     [failed] = [c for c in root.iter("testcase") if c.find("failure") is not None]
     assert failed.get("name") == "Deployment/web (web/templates/deployment.yaml)"
     failure = failed.find("failure")

@@ -38,7 +38,9 @@ def test_release_builds_checks_packages_and_publishes(
         base_project, target, select_helm(target), retry=FAST, check=HAS_CHECK, on_stage=stages.append
     )
     assert (
-        stages == ["build", "check", "package", "publish"] if HAS_CHECK else ["build", "package", "publish"]
+        stages == ["build", "compat", "check", "package", "publish"]
+        if HAS_CHECK
+        else ["build", "compat", "package", "publish"]
     )
     assert result.build.written and (base_project / "dist" / "SHA256SUMS").is_file()
     names = [c.name for c in result.publish.charts]
@@ -59,7 +61,7 @@ def test_release_cli(plain_registry: LocalRegistry, base_project: Path) -> None:
     args = ["-C", str(base_project), "release", *plain_registry.cli_args(target), "--skip-check"]
     done = run_cli(*args)
     assert done.returncode == 0, done.stderr
-    assert "== build\n== package\n== publish\n" in done.stderr
+    assert "== build\n== compat\n== package\n== publish\n" in done.stderr
     assert "3 pushed, 0 unchanged" in done.stderr
 
 

@@ -226,8 +226,10 @@ def test_cli_password_stdin_json_and_refusal_exit_code(secure_registry: LocalReg
     values.write_text(values.read_text().replace("logLevel: info", "logLevel: debug"))
     refused = run_cli(*args, env=env, input_text=password + "\n")
     assert refused.returncode == EXIT_REFUSED
-    assert "refusing to publish cache-1.0.0, stack-1.0.0" in refused.stderr
-    assert "modified cache/values.yaml" in refused.stderr
+    # caught by the release-safety comparison before anything is packaged (chartforge.compat)
+    assert "refusing to release cache, stack" in refused.stderr
+    assert "CF-REL-001 charts/cache/Chart.yaml:" in refused.stderr and "use 1.0.1" in refused.stderr
+    assert "values.yaml: file changed" in refused.stderr
 
 
 def test_helm_can_verify_a_signed_chart_pulled_from_the_registry(plain_registry: LocalRegistry) -> None:

@@ -34,13 +34,13 @@ helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | re
 app.kubernetes.io/version: {{ .context.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 app.kubernetes.io/part-of: spotify-ai-agent
-spotify-ai-agent/cluster: {{ .context.Values.global.clusterName }}
-spotify-ai-agent/environment: {{ .context.Values.global.environment }}
+spotify-ai-agent/cluster: {{ .context.Values.global.clusterName | quote }}
+spotify-ai-agent/environment: {{ .context.Values.global.environment | quote }}
 {{- with .context.Values.global.tenantId }}
-spotify-ai-agent/tenant: {{ . }}
+spotify-ai-agent/tenant: {{ . | quote }}
 {{- end }}
 {{- with .context.Values.global.clusterId }}
-spotify-ai-agent/cluster-id: {{ . }}
+spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
@@ -59,6 +59,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{/* ServiceAccount of a component. Call with (dict "context" $ "component" "x"). */}}
 {{- define "mongodb-sharded.serviceAccountName" -}}
 {{- include "mongodb-sharded.componentName" . -}}
+{{- end -}}
+
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "mongodb-sharded.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
 {{- end -}}
 
 {{/* Secret holding the passwords and the keyfile. */}}
@@ -114,4 +133,111 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{/* Replicas of the routers the PodDisruptionBudget counts (the HPA minimum when it scales them). */}}
 {{- define "mongodb-sharded.mongosReplicas" -}}
 {{- ternary .Values.mongos.autoscaling.minReplicas .Values.mongos.replicaCount .Values.mongos.autoscaling.enabled | int -}}
+{{- end -}}
+
+{{/* Secret with the object-store keys (backup.credentials.mode secret). */}}
+{{- define "mongodb-sharded.s3SecretName" -}}
+{{- default (include "mongodb-sharded.componentName" (dict "context" . "component" "backup-s3")) .Values.backup.credentials.existingSecret -}}
+{{- end -}}
+
+{{/* Object-store keys of a container that talks to the object store (mode secret): the Secret is
+     mounted as files (never environment variables of the pod spec) and pbm-lib.sh exports them for
+     the pbm tools; nothing in mode workloadIdentity (the AWS SDK's default chain finds the web
+     identity token the ServiceAccount annotations bring). Env list item, volume and mount, or nothing. */}}
+{{- define "mongodb-sharded.s3CredentialsEnv" -}}
+{{- if eq .Values.backup.credentials.mode "secret" -}}
+- name: S3_CREDENTIALS_DIR
+  value: /opt/mongo/s3
+{{- end -}}
+{{- end -}}
+{{- define "mongodb-sharded.s3CredentialsMount" -}}
+{{- if eq .Values.backup.credentials.mode "secret" -}}
+- {name: s3, mountPath: /opt/mongo/s3, readOnly: true}
+{{- end -}}
+{{- end -}}
+{{- define "mongodb-sharded.s3CredentialsVolume" -}}
+{{- if eq .Values.backup.credentials.mode "secret" -}}
+- name: s3
+  secret:
+    secretName: {{ include "mongodb-sharded.s3SecretName" . }}
+    defaultMode: 0440
+    items:
+      - {key: AWS_ACCESS_KEY_ID, path: AWS_ACCESS_KEY_ID}
+      - {key: AWS_SECRET_ACCESS_KEY, path: AWS_SECRET_ACCESS_KEY}
+{{- end -}}
+{{- end -}}
+
+{{/* Size in a StatefulSet's claim template: the live StatefulSet's (Kubernetes refuses changes to
+     volumeClaimTemplates), else persistence.size (first install). Call with (dict "live" <lookup
+     result> "size" <persistence.size>). */}}
+{{- define "mongodb-sharded.claimSize" -}}
+{{- $size := .size -}}
+{{- with .live -}}
+{{- range .spec.volumeClaimTemplates -}}
+{{- if eq .metadata.name "data" -}}
+{{- $size = .spec.resources.requests.storage -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $size -}}
+{{- end -}}
+
+{{/* PBM configuration (`pbm config --file`): storage and PITR; `prefix` and `pitr` given by the
+     caller so the restore and drill configurations read another prefix with PITR off.
+     Call with (dict "context" $ "prefix" "..." "pitr" true|false). No credentials in it. */}}
+{{- define "mongodb-sharded.pbmConfig" -}}
+{{- $b := .context.Values.backup -}}
+storage:
+  type: s3
+  s3:
+    region: {{ $b.s3.region | quote }}
+    bucket: {{ required "backup.s3.bucket is required when backups are on" $b.s3.bucket | quote }}
+    prefix: {{ .prefix | quote }}
+    {{- with $b.s3.endpoint }}
+    endpointUrl: {{ . | quote }}
+    {{- end }}
+    forcePathStyle: {{ $b.s3.forcePathStyle }}
+pitr:
+  enabled: {{ .pitr }}
+  oplogSpanMin: {{ $b.pitr.oplogSpanMin }}
+  compression: {{ $b.compression }}
+backup:
+  compression: {{ $b.compression }}
+{{- end -}}
+
+{{/* Environment every PBM Job container shares (cluster connection, metrics). */}}
+{{- define "mongodb-sharded.pbmJobEnv" -}}
+- name: HOME
+  value: /tmp
+- name: BACKUP_USER
+  value: {{ .Values.auth.backupUser | quote }}
+- name: SECRETS_DIR
+  value: /opt/mongo/secrets
+- name: MONGO_TLS
+  value: {{ .Values.tls.enabled | quote }}
+- name: TLS_DIR
+  value: /opt/mongo/tls
+- name: CONFIGSVR_RS
+  value: {{ include "mongodb-sharded.componentName" (dict "context" . "component" "configsvr") | quote }}
+- name: CONFIGSVR_HOSTS
+  value: {{ include "mongodb-sharded.members" (dict "context" . "component" "configsvr" "replicas" .Values.configsvr.replicaCount "port" 27019) | quote }}
+- name: DATABASE
+  value: {{ .Chart.Name | quote }}
+- name: PBM_CONFIG_FILE
+  value: /opt/mongo/config/pbm-config.yaml
+{{ include "mongodb-sharded.s3CredentialsEnv" . }}
+{{- end -}}
+
+{{/* pbm restore --replset-remapping from the source release's replica set names (restore.fromFullname)
+     to this release's: "new-configsvr=old-configsvr,new-shard0=old-shard0,..."; empty when the same. */}}
+{{- define "mongodb-sharded.replsetRemapping" -}}
+{{- $from := .Values.restore.fromFullname -}}
+{{- $to := include "mongodb-sharded.fullname" . -}}
+{{- if and $from (ne $from $to) -}}
+{{- $pairs := list (printf "%s-configsvr=%s-configsvr" $to $from) -}}
+{{- range $i := until (int (include "mongodb-sharded.shardCount" .)) -}}
+{{- $pairs = append $pairs (printf "%s-shard%d=%s-shard%d" $to $i $from $i) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
 {{- end -}}

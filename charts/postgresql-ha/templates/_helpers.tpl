@@ -34,13 +34,13 @@ helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | re
 app.kubernetes.io/version: {{ .context.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 app.kubernetes.io/part-of: spotify-ai-agent
-spotify-ai-agent/cluster: {{ .context.Values.global.clusterName }}
-spotify-ai-agent/environment: {{ .context.Values.global.environment }}
+spotify-ai-agent/cluster: {{ .context.Values.global.clusterName | quote }}
+spotify-ai-agent/environment: {{ .context.Values.global.environment | quote }}
 {{- with .context.Values.global.tenantId }}
-spotify-ai-agent/tenant: {{ . }}
+spotify-ai-agent/tenant: {{ . | quote }}
 {{- end }}
 {{- with .context.Values.global.clusterId }}
-spotify-ai-agent/cluster-id: {{ . }}
+spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
@@ -61,6 +61,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- include "postgresql-ha.componentName" . -}}
 {{- end -}}
 
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "postgresql-ha.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
+{{- end -}}
+
 {{/* Patroni scope: the cluster name in Patroni's ConfigMaps and in the default backup path. */}}
 {{- define "postgresql-ha.scope" -}}
 {{- if .Values.patroni.scope -}}
@@ -73,6 +92,63 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{/* Labels Patroni uses to find its pods and ConfigMaps (KUBERNETES_LABELS, JSON); the scope label is added by Patroni. */}}
 {{- define "postgresql-ha.patroniLabels" -}}
 {{- include "postgresql-ha.selectorLabels" (dict "context" . "component" "postgresql") | fromYaml | toJson -}}
+{{- end -}}
+
+{{/* Patroni's dynamic (DCS) configuration: bootstrap.dcs of a new cluster, PATCH /config of a running one. */}}
+{{- define "postgresql-ha.dcsConfig" -}}
+ttl: {{ .Values.patroni.ttl }}
+loop_wait: {{ .Values.patroni.loopWait }}
+retry_timeout: {{ .Values.patroni.retryTimeout }}
+maximum_lag_on_failover: {{ int64 .Values.patroni.maximumLagOnFailover }}
+synchronous_mode: {{ .Values.patroni.synchronousMode }}
+postgresql:
+  parameters:
+    archive_timeout: {{ printf "%ds" (int .Values.backup.archiveTimeoutSeconds) | quote }}
+    {{- range $name, $value := .Values.postgresql.parameters }}
+    {{ $name }}: {{ $value | toString | quote }}
+    {{- end }}
+{{- end -}}
+
+{{/* Patroni settings a member reads when it starts (the pods carry their checksum). */}}
+{{- define "postgresql-ha.memberConfig" -}}
+kubernetes:
+  leader_label_value: {{ .Values.patroni.leaderLabelValue | quote }}
+  standby_leader_label_value: {{ .Values.patroni.leaderLabelValue | quote }}
+  follower_label_value: {{ .Values.patroni.followerLabelValue | quote }}
+{{- end -}}
+
+{{/* Pod labels security-baseline's egress NetworkPolicies select: only the pods that call the
+     Kubernetes API (kubeApi) or reach the object store (objectStore). Call with (dict "kubeApi" bool "objectStore" bool). */}}
+{{- define "postgresql-ha.egressLabels" -}}
+{{- if .kubeApi }}
+access.spotify-ai-agent.io/kube-api: "true"
+{{- end }}
+{{- if .objectStore }}
+access.spotify-ai-agent.io/object-store: "true"
+{{- end }}
+{{- end -}}
+
+{{/* ServiceAccount annotations of the pods that reach the object store (workload identity). */}}
+{{- define "postgresql-ha.objectStoreAnnotations" -}}
+{{- if and (eq .Values.backup.credentials.mode "workloadIdentity") .Values.backup.serviceAccount.annotations }}
+annotations:
+  {{- toYaml .Values.backup.serviceAccount.annotations | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Storage request of the members' volumeClaimTemplates: the one the StatefulSet already has
+     (immutable), else postgresql.persistence.size (first install, helm template). */}}
+{{- define "postgresql-ha.claimSize" -}}
+{{- $size := .Values.postgresql.persistence.size -}}
+{{- $sts := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "postgresql-ha.componentName" (dict "context" . "component" "postgresql")) -}}
+{{- if $sts -}}
+{{- range $sts.spec.volumeClaimTemplates -}}
+{{- if eq .metadata.name "pgdata" -}}
+{{- $size = .spec.resources.requests.storage -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $size -}}
 {{- end -}}
 
 {{/* Secret holding the database passwords. */}}
@@ -135,7 +211,7 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- if and .Values.pgbouncer.enabled (ne .Values.pgbouncer.serverTLSSSLMode "require") (not .Values.tls.enabled) -}}
 {{- fail "pgbouncer.serverTLSSSLMode verify-ca/verify-full needs tls.enabled (the CA comes from the TLS Secret's ca.crt)" -}}
 {{- end -}}
-{{- if and .Values.backup.enabled (not .Values.backup.s3.existingSecret) -}}
-{{- fail "backup.s3.existingSecret is required when backup.enabled is true (a Secret with the S3 access key id and secret access key)" -}}
+{{- if and .Values.backup.enabled (eq .Values.backup.credentials.mode "secret") (not .Values.backup.s3.existingSecret) -}}
+{{- fail "backup.s3.existingSecret is required when backup.enabled is true and backup.credentials.mode is secret (a Secret with the S3 access key id and secret access key; or use backup.credentials.mode=workloadIdentity)" -}}
 {{- end -}}
 {{- end -}}

@@ -34,13 +34,13 @@ helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | re
 app.kubernetes.io/version: {{ .context.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 app.kubernetes.io/part-of: spotify-ai-agent
-spotify-ai-agent/cluster: {{ .context.Values.global.clusterName }}
-spotify-ai-agent/environment: {{ .context.Values.global.environment }}
+spotify-ai-agent/cluster: {{ .context.Values.global.clusterName | quote }}
+spotify-ai-agent/environment: {{ .context.Values.global.environment | quote }}
 {{- with .context.Values.global.tenantId }}
-spotify-ai-agent/tenant: {{ . }}
+spotify-ai-agent/tenant: {{ . | quote }}
 {{- end }}
 {{- with .context.Values.global.clusterId }}
-spotify-ai-agent/cluster-id: {{ . }}
+spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
@@ -59,6 +59,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{/* ServiceAccount of a component. Call with (dict "context" $ "component" "x"). */}}
 {{- define "redis-cluster.serviceAccountName" -}}
 {{- include "redis-cluster.componentName" . -}}
+{{- end -}}
+
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "redis-cluster.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
 {{- end -}}
 
 {{/* Headless Service of the nodes: stable pod DNS names <pod>.<headless>.<namespace>.svc.<domain>. */}}

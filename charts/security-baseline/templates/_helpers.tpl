@@ -34,13 +34,13 @@ helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | re
 app.kubernetes.io/version: {{ .context.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 app.kubernetes.io/part-of: spotify-ai-agent
-spotify-ai-agent/cluster: {{ .context.Values.global.clusterName }}
-spotify-ai-agent/environment: {{ .context.Values.global.environment }}
+spotify-ai-agent/cluster: {{ .context.Values.global.clusterName | quote }}
+spotify-ai-agent/environment: {{ .context.Values.global.environment | quote }}
 {{- with .context.Values.global.tenantId }}
-spotify-ai-agent/tenant: {{ . }}
+spotify-ai-agent/tenant: {{ . | quote }}
 {{- end }}
 {{- with .context.Values.global.clusterId }}
-spotify-ai-agent/cluster-id: {{ . }}
+spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
@@ -59,6 +59,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{/* ServiceAccount of a component. Call with (dict "context" $ "component" "x"). */}}
 {{- define "security-baseline.serviceAccountName" -}}
 {{- include "security-baseline.componentName" . -}}
+{{- end -}}
+
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "security-baseline.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
 {{- end -}}
 
 {{/* Namespace the baseline protects: namespace.name, else the release namespace. */}}
@@ -102,4 +121,23 @@ matchLabels:
 {{/* Name of the External Secrets store. */}}
 {{- define "security-baseline.secretStoreName" -}}
 {{- default (include "security-baseline.fullname" .) .Values.externalSecrets.secretStore.name -}}
+{{- end -}}
+
+{{/* Whether the External Secrets objects are rendered: externalSecrets.enabled, or the umbrella's
+     global.externalSecrets.enabled (every chart then reads its credentials from them). */}}
+{{- define "security-baseline.externalSecretsEnabled" -}}
+{{- if or .Values.externalSecrets.enabled .Values.global.externalSecrets.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* The Secrets the ExternalSecrets write: secrets + extraSecrets with name and namespace rendered
+     through tpl ("<release>-postgresql-ha-credentials" written with .Release.Name). A JSON list of {name, namespace,
+     remoteKey, keys, refreshInterval}. */}}
+{{- define "security-baseline.externalSecretEntries" -}}
+{{- $out := list -}}
+{{- range concat .Values.externalSecrets.secrets .Values.externalSecrets.extraSecrets -}}
+{{- $entry := merge (dict "name" (tpl .name $) "namespace" (tpl (default "" .namespace) $)) (omit . "name" "namespace") -}}
+{{- if not $entry.namespace }}{{ $_ := set $entry "namespace" (include "security-baseline.namespace" $) }}{{ end -}}
+{{- $out = append $out $entry -}}
+{{- end -}}
+{{- toJson $out -}}
 {{- end -}}

@@ -34,13 +34,13 @@ helm.sh/chart: {{ printf "%s-%s" .context.Chart.Name .context.Chart.Version | re
 app.kubernetes.io/version: {{ .context.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service }}
 app.kubernetes.io/part-of: spotify-ai-agent
-spotify-ai-agent/cluster: {{ .context.Values.global.clusterName }}
-spotify-ai-agent/environment: {{ .context.Values.global.environment }}
+spotify-ai-agent/cluster: {{ .context.Values.global.clusterName | quote }}
+spotify-ai-agent/environment: {{ .context.Values.global.environment | quote }}
 {{- with .context.Values.global.tenantId }}
-spotify-ai-agent/tenant: {{ . }}
+spotify-ai-agent/tenant: {{ . | quote }}
 {{- end }}
 {{- with .context.Values.global.clusterId }}
-spotify-ai-agent/cluster-id: {{ . }}
+spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
@@ -61,6 +61,25 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{- include "spotify-ai-agent.componentName" . -}}
 {{- end -}}
 
+{{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
+     minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
+     Call with (dict "context" $ "written" (list)). */}}
+{{- define "spotify-ai-agent.externalResourcesNotes" -}}
+{{- $ctx := .context -}}
+{{- $missing := list -}}
+{{- range $ctx.Values.global.externalResources -}}
+{{- $ns := default $ctx.Release.Namespace .namespace -}}
+{{- if not (and (eq .kind "Secret") (has (printf "%s/%s" $ns .name) $.written)) -}}
+{{- $missing = append $missing (printf "  %s %s (namespace %s): %s" .kind .name $ns .description) -}}
+{{- end -}}
+{{- end -}}
+{{- if $missing }}
+
+Create these before the pods that use them can start (declared in global.externalResources):
+{{ join "\n" $missing }}
+{{- end -}}
+{{- end -}}
+
 {{/* Fullname a sub-chart gives its objects (its "<chart>.fullname"). Call with (dict "context" $ "chart" "x"). */}}
 {{- define "spotify-ai-agent.subchartFullname" -}}
 {{- if contains .chart .context.Release.Name -}}
@@ -73,4 +92,18 @@ spotify-ai-agent/cluster-id: {{ . }}
 {{/* Whether a sub-chart is enabled ("true" or ""). */}}
 {{- define "spotify-ai-agent.enabled" -}}
 {{- if (index .context.Values .chart).enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* "namespace/name" of every Secret security-baseline's ExternalSecrets write (JSON list; empty when
+     they are off). Mirrors security-baseline.externalSecretEntries from the umbrella's view. */}}
+{{- define "spotify-ai-agent.externalSecretTargets" -}}
+{{- $sb := index .Values "security-baseline" -}}
+{{- $out := list -}}
+{{- if and $sb.enabled (or $sb.externalSecrets.enabled .Values.global.externalSecrets.enabled) -}}
+{{- $default := default .Release.Namespace $sb.namespace.name -}}
+{{- range concat $sb.externalSecrets.secrets $sb.externalSecrets.extraSecrets -}}
+{{- $out = append $out (printf "%s/%s" (default $default (tpl (default "" .namespace) $)) (tpl .name $)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
 {{- end -}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -13,7 +14,8 @@ from typing import Any
 import typer
 
 from chartforge import __version__
-from chartforge.errors import ChartforgeError
+from chartforge.compile.swap import build_lock, recover
+from chartforge.errors import EXIT_INTERNAL, EXIT_USER_ERROR, ChartforgeError
 
 app = typer.Typer(
     name="chartforge",
@@ -60,6 +62,17 @@ def _root(
         format="%(message)s",
         stream=sys.stderr,
     )
+    _recover_interrupted_build(root)
+
+
+def _recover_interrupted_build(root: Path) -> None:
+    """Every command reads charts/ and values/: first undo a build that was killed mid-swap."""
+    leftovers = list(root.glob(".chartforge-build-*")) + [root / f".{t}.old" for t in ("charts", "values")]
+    if not any(p.exists() for p in leftovers):
+        return
+    with build_lock(root.resolve(), wait=False) as mine:
+        if mine:  # else a build is running right now: it is not a leftover
+            recover(root.resolve())
 
 
 def one_of(names: tuple[str, ...]) -> Callable[[str], str]:
@@ -82,12 +95,64 @@ def err(message: str) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
 
 
+class Terminated(BaseException):
+    """SIGTERM/SIGHUP (how CI cancels a job): unwinds like Ctrl-C so every ``finally`` runs."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # Ignore further signals while unwinding: cleanup (temporary registry configs,
+    # staging folders) must finish, and a second SIGTERM from an impatient runner would cut it.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def _describe(exc: BaseException) -> tuple[str, int]:
+    """One line and the exit code for a failure that is not a :class:`ChartforgeError`."""
+    if isinstance(exc, UnicodeDecodeError | UnicodeEncodeError):
+        where = getattr(exc, "filename", None)
+        text = f"input is not valid UTF-8 ({exc.__class__.__name__}: {exc.reason})"
+        return (f"{where}: {text}" if where else text), EXIT_USER_ERROR
+    if isinstance(exc, OSError):
+        parts = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+        what = exc.strerror or exc.__class__.__name__
+        where = " -> ".join(parts)
+        return (f"{where}: {what}" if where else f"{what}: {exc}"), EXIT_USER_ERROR
+    if isinstance(exc, RecursionError | MemoryError):
+        return f"input too deeply nested or too large ({exc.__class__.__name__})", EXIT_USER_ERROR
+    return (
+        f"internal error: {exc.__class__.__name__}: {exc} (re-run with --debug for the traceback)",
+        EXIT_INTERNAL,
+    )
+
+
 def main() -> None:
-    """Entry point: click handles usage errors (exit 2); ChartforgeError → one message + its exit code."""
+    """Entry point: click handles usage errors (exit 2); every failure → one message + an exit code.
+
+    ChartforgeError carries its own exit code. Failures from the environment (a read-only or
+    full output folder, a file that is not UTF-8, an unreadable path) are one ``error:`` line
+    with exit 1; anything else is reported as an internal error (exit 70), never a traceback
+    unless ``--debug``. SIGTERM/SIGHUP unwind cleanly (temporary files removed), exit 128+N.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         app()
+    except Terminated as exc:
+        err(f"error: interrupted by {exc}; temporary files removed")
+        sys.exit(128 + exc.signum)
     except ChartforgeError as exc:
         if state.debug:
             raise
         err(f"error: {exc.render()}")
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        if state.debug:
+            raise
+        message, code = _describe(exc)
+        err(f"error: {message}")
+        sys.exit(code)

@@ -11,12 +11,15 @@ from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
 from chartforge.cli.progress import ProgressPrinter
+from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
-from chartforge.errors import EXIT_FINDINGS
+from chartforge.compat.run import with_compat
+from chartforge.errors import EXIT_FINDINGS, UsageError
 from chartforge.shard import Shard
 from chartforge.shardmerge import merge_reports, shard_dict
 from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
+CHECK_STAGES = (*ALL_STAGES, "compat")  # compat: release safety, with --against
 _ENV = typer.Option([], "--env", "-e", help="Environment(s) to check (default: all in the catalog).")
 _KV = typer.Option(
     [], "--kubernetes-version", "-k", help="Kubernetes minor(s), e.g. 1.34 (default: catalog range)."
@@ -71,11 +74,20 @@ def check_cmd(
         "auto", "--engine", parser=one_of(ENGINE_NAMES), help=" | ".join(ENGINE_NAMES)
     ),
     stage: list[str] = typer.Option(
-        [], "--stage", parser=one_of(ALL_STAGES), help="Only these stages: " + ", ".join(ALL_STAGES)
+        [], "--stage", parser=one_of(CHECK_STAGES), help="Only these stages: " + ", ".join(CHECK_STAGES)
     ),
     checkov: bool = typer.Option(
         False, "--checkov/--no-checkov", help="Also run checkov's Kubernetes checks."
     ),
+    against: str | None = typer.Option(
+        None,
+        "--against",
+        help="Compare every chart with its last release: oci://REGISTRY/NS or git:REF "
+        "(release safety: version bumps, semver, upgrade-check).",
+    ),
+    plain_http: bool | None = PlainHttpOpt,
+    ca_file: Path | None = CaFileOpt,
+    password_stdin: bool = StdinOpt,
     output: OutputFormat = _OUT,
     junit: Path = _JUNIT,
     jobs: int = _JOBS,
@@ -90,9 +102,13 @@ def check_cmd(
 ) -> None:
     """Lint, validate and policy-check every chart × environment × Kubernetes version in one pass.
 
-    Exit 0 clean, 1 findings, 3 when helm or kubeconform fails.
+    With --against, also compare each chart with its last published (oci://) or committed (git:REF)
+    version (stage compat). Exit 0 clean, 1 findings, 3 when helm, kubeconform or the registry fails.
     """
-    stages = cast(tuple[Stage, ...], tuple(stage) or ALL_STAGES)  # one_of checked the names
+    wanted = tuple(stage) or (*ALL_STAGES, *(("compat",) if against else ()))  # one_of checked the names
+    if "compat" in wanted and not against:
+        raise UsageError("stage compat needs --against oci://REGISTRY/NS or git:REF", key="--stage")
+    stages = cast(tuple[Stage, ...], tuple(s for s in wanted if s != "compat"))
     part = Shard.parse(shard) if shard is not None else None
     only = names(selected(chart, changed_since))
     progress = ProgressPrinter()
@@ -102,6 +118,9 @@ def check_cmd(
                            shard=part, progress=progress)  # fmt: skip
     finally:
         progress.close()
+    if against and (part is None or part.index == 1):  # compat runs once: in shard 1 of a sharded check
+        result = with_compat(result, state.root, against, environments=env, helm=helm, plain_http=plain_http,
+                             ca_file=ca_file, credentials=resolve_credentials(password_stdin))  # fmt: skip
     finish(result, output, junit, "chartforge check")
 
 

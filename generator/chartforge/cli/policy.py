@@ -11,7 +11,7 @@ from chartforge.check import run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.check import finish
 from chartforge.diagnostics import Checked
-from chartforge.errors import EXIT_FINDINGS
+from chartforge.errors import EXIT_FINDINGS, UserError
 from chartforge.policy.stage import PolicyResult, check_manifest_files
 from chartforge.policy.waivers import load_waivers
 from chartforge.project import Project
@@ -66,6 +66,11 @@ def policy_cmd(
         namespace=namespace,
         values_file=values,
     )
+    if not result.manifests:
+        raise UserError(
+            "no Kubernetes objects to check", path=", ".join(map(str, inputs)),
+            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
+        )  # fmt: skip
     diagnostics = list(result.diagnostics)
     if junit is not None:
         checked = _checked(result, chart, environment, kubernetes_version)

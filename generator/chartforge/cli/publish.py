@@ -10,6 +10,7 @@ import typer
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.package import signer_from_options
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
+from chartforge.errors import UsageError
 from chartforge.pipeline import publish_charts, release
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.publish import ChartPublication, PublishResult
@@ -32,7 +33,14 @@ def resolve_target(registry: str | None, plain_http: bool | None, ca_file: Path 
 
 
 def resolve_credentials(password_stdin: bool) -> Credentials | None:
-    return credentials_from_stdin(sys.stdin.read()) if password_stdin else credentials_from_env()
+    if not password_stdin:
+        return credentials_from_env()
+    raw = sys.stdin.buffer.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("--password-stdin: stdin is not valid UTF-8 (nothing of it is shown)") from None
+    return credentials_from_stdin(text)
 
 
 def _progress(item: ChartPublication) -> None:
@@ -59,6 +67,9 @@ HelmOpt = typer.Option(None, "--helm", help="helm binary (default: $HELM, PATH, 
 RetriesOpt = typer.Option(5, "--retries", min=1, help="Attempts per registry call on transient errors.")
 BackoffOpt = typer.Option(1.0, "--backoff", min=0.0, help="First retry delay in seconds (doubles each time).")
 OutputOpt = typer.Option(OutputFormat.text, "--output", "-o", help="text or json.")
+SkipCompatOpt = typer.Option(
+    False, "--skip-compat", help="Do not compare with the last published versions first (not advised)."
+)
 
 
 @app.command("publish")
@@ -73,18 +84,24 @@ def publish_cmd(
     helm: str | None = HelmOpt,
     retries: int = RetriesOpt,
     backoff: float = BackoffOpt,
+    skip_compat: bool = SkipCompatOpt,
     output: OutputFormat = OutputOpt,
     chart: list[str] = ChartOpt,
     changed_since: str | None = ChangedSinceOpt,
 ) -> None:
-    """Package charts/ and push every chart, sub-charts first; same version + same content is a no-op."""
+    """Package charts/ and push every chart, sub-charts first; same version + same content is a no-op.
+
+    First every chart is compared with its last published version (release safety): a content change
+    without a version bump, a bump smaller than the change needs, or a change `helm upgrade` refuses
+    stops the publish before anything is packaged or pushed (exit 4).
+    """
     only = names(selected(chart, changed_since))
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)
     result = publish_charts(
         state.root, target, select_helm(target, helm), dist=dist, credentials=credentials, retry=policy,
-        on_event=_progress, charts=only,
+        on_event=_progress, compat=not skip_compat, charts=only,
     )  # fmt: skip
     render_result(result, output)
 
@@ -100,6 +117,7 @@ def release_cmd(
     retries: int = RetriesOpt,
     backoff: float = BackoffOpt,
     skip_check: bool = typer.Option(False, "--skip-check", help="Do not run the check stage (not advised)."),
+    skip_compat: bool = SkipCompatOpt,
     frozen: bool = typer.Option(
         False, "--frozen", help="Fail if charts/ or values/ differ from what sources/ compile to (CI)."
     ),
@@ -107,7 +125,7 @@ def release_cmd(
     key: Path | None = typer.Option(None, "--key", help="Exported OpenPGP secret key file for --sign."),
     output: OutputFormat = OutputOpt,
 ) -> None:
-    """build → check → package → publish, stopping at the first stage that fails."""
+    """build → compat → check → package → publish, stopping at the first stage that fails."""
     target = resolve_target(registry, plain_http, ca_file)
     outcome = release(
         state.root,
@@ -117,6 +135,7 @@ def release_cmd(
         dist=dist,
         retry=RetryPolicy(attempts=retries, initial_delay=backoff),
         check=not skip_check,
+        compat=not skip_compat,
         frozen=frozen,
         signer=signer_from_options(sign, key),
         on_event=_progress,

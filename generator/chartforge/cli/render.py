@@ -5,20 +5,31 @@ from __future__ import annotations
 import sys
 
 import typer
-import yaml
 
 from chartforge.cli._app import OutputFormat, app, emit_json, state
 from chartforge.compile.instantiate import instantiate
-from chartforge.errors import UsageError
+from chartforge.errors import UsageError, UserError
+from chartforge.yamlio import load_yaml_text, plain
 
 
 def parse_sets(pairs: list[str]) -> dict[str, object]:
+    """``KEY=VALUE`` pairs; VALUE is one line of YAML (a scalar or a flow list/map), read safely.
+
+    A value that is not valid YAML, spans lines, or carries a tag (``!!python/object``…) is a
+    user error naming the variable: values are data, never YAML structure.
+    """
     variables: dict[str, object] = {}
     for pair in pairs:
         if "=" not in pair:
             raise UsageError(f"--set expects KEY=VALUE, got {pair!r}")
         key, raw = pair.split("=", 1)
-        variables[key.strip()] = yaml.safe_load(raw) if raw else ""
+        key = key.strip()
+        if not raw:
+            variables[key] = ""
+            continue
+        if "\n" in raw or "\r" in raw:
+            raise UserError("a --set value must be one line", key=key, hint="quote it as a YAML string")
+        variables[key] = plain(load_yaml_text(raw, display=f"--set {key}", error=UserError))
     return variables
 
 

@@ -124,6 +124,11 @@ def validate_cmd(
         return
     runner = make_engine(cast(EngineName, engine), kubeconform=kubeconform)
     reports = [validate_paths(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir))]
+    if not any(rep.resources for rep in reports):
+        raise UserError(
+            "no Kubernetes objects to validate", path=", ".join(map(str, paths)),
+            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
+        )  # fmt: skip
     diagnostics = [d for rep in reports for d in rep.to_diagnostics()]
     if junit is not None:
         checked = [c for rep in reports for c in rep.checked()]

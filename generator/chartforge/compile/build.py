@@ -2,8 +2,9 @@
 
 The whole output tree is first compiled in memory (path → bytes), so ``--check`` is a pure
 comparison and two builds of the same sources are byte-identical by construction. Writing
-stages the tree in a temporary directory beside the targets, then swaps directories: a
-failure at any point leaves the previous ``charts/`` and ``values/`` untouched.
+stages the tree in a temporary directory beside the targets, then swaps both directories
+under a journal (:mod:`chartforge.compile.swap`): a failure at any point leaves the previous
+``charts/`` and ``values/``, and a kill is rolled back by the next run.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,8 +19,10 @@ from typing import Literal
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import environment_values
+from chartforge.compile.sourcetree import sources_files
+from chartforge.compile.swap import TREES, build_lock, recover, replace_trees
 
-OUTPUT_DIRS = ("charts", "values")
+OUTPUT_DIRS = TREES
 STAMP = Path(".chartforge") / "build-stamp.json"
 _CODE = Path(__file__).resolve().parents[1]  # the whole chartforge package
 ChangeKind = Literal["added", "modified", "removed"]
@@ -83,29 +84,6 @@ def diff_trees(wanted: dict[str, bytes], have: dict[str, bytes]) -> tuple[Change
     return tuple(sorted(changes, key=lambda c: c.path))
 
 
-def _write_atomically(root: Path, tree: dict[str, bytes]) -> None:
-    stage = Path(tempfile.mkdtemp(prefix=".chartforge-build-", dir=root))
-    try:
-        for rel, data in tree.items():
-            target = stage / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            os.chmod(target, 0o644)
-        for top in OUTPUT_DIRS:
-            (stage / top).mkdir(exist_ok=True)
-        for top in OUTPUT_DIRS:
-            old = root / f".{top}.old"
-            if old.exists():
-                shutil.rmtree(old)
-            if (root / top).exists():
-                os.replace(root / top, old)
-            os.replace(stage / top, root / top)
-        for top in OUTPUT_DIRS:
-            shutil.rmtree(root / f".{top}.old", ignore_errors=True)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-
-
 def _digest(files: dict[str, bytes]) -> str:
     h = hashlib.sha256()
     for rel in sorted(files):
@@ -115,8 +93,9 @@ def _digest(files: dict[str, bytes]) -> str:
 
 def _inputs_digest(root: Path) -> str:
     """Everything a build reads: sources/ and the compiler's own code."""
-    files = {f"sources/{p.relative_to(root / 'sources').as_posix()}": p.read_bytes()
-             for p in (root / "sources").rglob("*") if p.is_file()}  # fmt: skip
+    sources = root / "sources"
+    files = {f"sources/{p.relative_to(sources).as_posix()}": p.read_bytes()
+             for p in sources_files(sources, sources, root=root)}  # fmt: skip
     files.update({f"code/{p.relative_to(_CODE).as_posix()}": p.read_bytes() for p in _CODE.rglob("*.py")})
     return _digest(files)
 
@@ -149,6 +128,12 @@ def build(root: Path | str = ".", *, check: bool = False, catalog: Catalog | Non
     keyed by content digests, never by mtimes) is a no-op that skips compiling.
     """
     root = Path(root).resolve()
+    with build_lock(root):
+        recover(root)
+        return _build(root, check=check, catalog=catalog)
+
+
+def _build(root: Path, *, check: bool, catalog: Catalog | None) -> BuildResult:
     have = _existing(root)
     inputs = _inputs_digest(root) if (root / "sources").is_dir() else ""
     unchanged = _stamp_matches(root, inputs, have) if inputs else None
@@ -159,7 +144,7 @@ def build(root: Path | str = ".", *, check: bool = False, catalog: Catalog | Non
     changes = diff_trees(tree, have)
     written = False
     if changes and not check:
-        _write_atomically(root, tree)
+        replace_trees(root, tree)
         written = True
     if not changes or written:
         _write_stamp(root, inputs, tree)

@@ -20,11 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chartforge.compile.chartspec import ChartSpec, Dependency, check_keys, load_chart, rel, require, toposort
+from chartforge.compile.chartspec import (
+    ChartSpec,
+    Dependency,
+    check_keys,
+    kind_of,
+    load_chart,
+    load_source,
+    optional,
+    rel,
+    require,
+    string_map,
+    toposort,
+)
 from chartforge.compile.params import Param, parse_params
+from chartforge.compile.sourcetree import check_name
 from chartforge.errors import SourceError
 from chartforge.project import Project
-from chartforge.yamlio import did_you_mean, line_of, load_yaml, plain
+from chartforge.yamlio import did_you_mean, line_of, plain
 
 __all__ = ["Catalog", "ChartSpec", "Dependency", "Registry", "load_catalog"]
 
@@ -90,6 +103,32 @@ class Catalog:
         return self.project.environment_source(env)
 
 
+def _registry(data: Mapping[str, Any], file: str) -> Registry:
+    reg = optional(data, "registry", Mapping, file, "a mapping with url, plain_http, ca_file") or {}
+    check_keys(reg, {"url", "plain_http", "ca_file"}, file, "registry")
+    for key, kind in (("url", str), ("plain_http", bool), ("ca_file", str)):
+        if key in reg and not isinstance(reg[key], kind):
+            raise SourceError(
+                f"'registry.{key}' must be a {kind.__name__}, got {kind_of(reg[key])}", path=file,
+                line=line_of(reg, key),
+            )  # fmt: skip
+    return Registry(str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", "")))
+
+
+def _maintainers(data: Mapping[str, Any], file: str) -> tuple[tuple[str, str], ...]:
+    items = optional(data, "maintainers", list, file, "a list of {name, email}") or []
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise SourceError(
+                "a maintainer must be a mapping with a 'name' (and an optional 'email')", path=file,
+                line=line_of(items, i), key="maintainers",
+            )  # fmt: skip
+        check_keys(item, {"name", "email", "url"}, file, "maintainers")
+        out.append((str(item["name"]), str(item.get("email") or "")))
+    return tuple(out)
+
+
 def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
     if not isinstance(data, Mapping) or "min" not in data or "max" not in data:
         raise SourceError(
@@ -98,7 +137,12 @@ def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
         )  # fmt: skip
     bounds = []
     for key in ("min", "max"):
-        match = K8S_MINOR.match(str(data[key]))
+        if not isinstance(data[key], str):  # an unquoted 1.30 is the float 1.3
+            raise SourceError(
+                f'kubernetes.{key} must be a quoted string like "1.31", got {type(data[key]).__name__} {data[key]!r}',
+                path=file, line=line_of(data, key), hint='quote it: YAML reads 1.30 as the number 1.3',
+            )  # fmt: skip
+        match = K8S_MINOR.match(data[key])
         if not match:
             raise SourceError(
                 f'kubernetes.{key} must look like "1.31", got {data[key]!r}',
@@ -121,23 +165,23 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         raise SourceError(
             "no catalog here", path=path, hint="run chartforge in a project root, or pass --root DIR"
         )
-    data = load_yaml(path, display=file)
+    data = load_source(root, path)
     if not isinstance(data, Mapping):
         raise SourceError("catalog must be a mapping", path=file, line=1)
     check_keys(data, CATALOG_KEYS, file)
     platform = require(data, "platform", Mapping, file, "platform name and description")
     names = require(data, "charts", list, file, "the list of chart names")
     umbrella = str(require(data, "umbrella", str, file, "the umbrella chart's name"))
-    envs = tuple(str(e) for e in require(data, "environments", list, file, "environment names"))
-    versions = _kube_versions(data.get("kubernetes"), file)
-    reg = data.get("registry") or {}
-    registry = Registry(
-        str(reg.get("url", "")), bool(reg.get("plain_http", False)), str(reg.get("ca_file", ""))
+    env_list = require(data, "environments", list, file, "environment names")
+    envs = tuple(
+        check_name(e, what="environment", path=file, line=line_of(env_list, i))
+        for i, e in enumerate(env_list)
     )
+    versions = _kube_versions(data.get("kubernetes"), file)
+    registry = _registry(data, file)
     global_file = project.global_file
     global_params = (
-        parse_params(load_yaml(global_file, display=rel(root, global_file)), file=rel(root, global_file),
-                     prefix="global")
+        parse_params(load_source(root, global_file), file=rel(root, global_file), prefix="global")
         if global_file.exists() else ()
     )  # fmt: skip
     for i, name in enumerate(names):
@@ -158,8 +202,8 @@ def load_catalog(root: Path | str = ".") -> Catalog:
                 path=file, line=line_of(data, "environments"),
             )  # fmt: skip
     ordered = toposort(specs, root)
-    maint = tuple((str(m.get("name", "")), str(m.get("email", ""))) for m in data.get("maintainers") or [])
-    variables = tuple((str(k), str(v)) for k, v in (data.get("variables") or {}).items())
+    maint = _maintainers(data, file)
+    variables = string_map(data, "variables", file)
     defaults = data.get("variable_defaults") or {}
     if not isinstance(defaults, dict):
         raise SourceError(

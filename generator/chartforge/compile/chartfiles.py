@@ -6,6 +6,12 @@ from typing import Any
 
 from chartforge.compile import generated, schema
 from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.declared import (
+    changes_annotation,
+    load_declared,
+    upgrading_markdown,
+    with_deprecations,
+)
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.render import chart_context, render_chart_files
 from chartforge.yamlio import dump
@@ -49,6 +55,9 @@ def chart_yaml(catalog: Catalog, chart: ChartSpec) -> str:
     if catalog.maintainers:
         data["maintainers"] = [{"name": n, "email": e} if e else {"name": n} for n, e in catalog.maintainers]
     annotations = {"chartforge.io/generated-from": f"sources/charts/{chart.name}", **dict(chart.annotations)}
+    changes = changes_annotation(load_declared(chart.source_dir, catalog.root), chart.version)
+    if changes:
+        annotations["artifacthub.io/changes"] = changes
     data["annotations"] = annotations
     if chart.dependencies:
         data["dependencies"] = [
@@ -109,6 +118,9 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
         lines.append("")
     if extra.strip():
         lines += [extra.strip(), ""]
+    upgrading = upgrading_markdown(load_declared(chart.source_dir, catalog.root))
+    if upgrading:
+        lines += [upgrading.strip(), ""]
     lines += ["## Parameters", "", schema.parameters_markdown(catalog, chart)]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -124,4 +136,5 @@ def chart_files(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
     }
     for rendered in render_chart_files(catalog, chart):
         files[rendered.path] = rendered.text
+    files = with_deprecations(chart.name, files, load_declared(chart.source_dir, catalog.root).deprecations)
     return dict(sorted(files.items()))

@@ -10,6 +10,7 @@ from typing import Any
 
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.params import Param, parse_params, root_group
+from chartforge.compile.sourcetree import contained
 from chartforge.errors import SourceError
 from chartforge.project import Project
 from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text
@@ -21,7 +22,7 @@ SEMVER = re.compile(
 )
 CHART_KEYS = {
     "version", "appVersion", "description", "keywords", "home", "icon", "sources", "dependencies", "variables",
-    "aliases", "annotations", "type",
+    "aliases", "annotations", "type", "breaks", "deprecations",
 }  # fmt: skip
 DEP_KEYS = {"name", "condition", "alias"}
 
@@ -81,13 +82,63 @@ def require(data: Mapping[str, Any], key: str, kind: type, file: str, what: str)
     return value
 
 
+def kind_of(value: Any) -> str:
+    """A YAML-ish name for the type of ``value`` (line-recording containers included)."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def optional(data: Mapping[str, Any], key: str, kind: type, file: str, what: str) -> Any:
+    """``data[key]`` when present and of ``kind`` (``None`` when absent); else a SourceError at its line."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, kind):
+        raise SourceError(
+            f"'{key}' must be {what}, got {kind_of(value)}",
+            path=file,
+            line=line_of(data, key) or line_of(data),
+        )
+    return value
+
+
+def strings(data: Mapping[str, Any], key: str, file: str) -> tuple[str, ...]:
+    """An optional list of scalars (keywords, sources, aliases) as strings."""
+    items = optional(data, key, list, file, "a list") or []
+    for i, item in enumerate(items):
+        if isinstance(item, Mapping | list):
+            raise SourceError(f"'{key}' items must be strings", path=file, line=line_of(items, i), key=key)
+    return tuple(str(item) for item in items)
+
+
+def string_map(data: Mapping[str, Any], key: str, file: str) -> tuple[tuple[str, str], ...]:
+    """An optional mapping of names to scalars (variables, annotations)."""
+    found = optional(data, key, Mapping, file, "a mapping") or {}
+    for name, value in found.items():
+        if isinstance(value, Mapping | list) or value is None:
+            raise SourceError(
+                f"'{key}.{name}' must be a string, got {kind_of(value)}", path=file,
+                line=line_of(found, name), key=key,
+            )  # fmt: skip
+    return tuple((str(k), str(v)) for k, v in found.items())
+
+
+def load_source(root: Path, path: Path) -> Any:
+    """A YAML file of ``sources/`` (contained: no symlink out of the tree), errors naming it."""
+    display = rel(root, path)
+    return load_yaml(contained(path, Project(root).sources, display=display), display=display)
+
+
 def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
     src = Project(root).chart_source(name)
     meta_path = src / "chart.yaml"
     file = rel(root, meta_path)
     if not meta_path.is_file():
         raise SourceError(f"chart '{name}' has no {file}", path="sources/catalog.yaml")
-    meta = load_yaml(meta_path, display=file)
+    meta = load_source(root, meta_path)
     if not isinstance(meta, Mapping):
         raise SourceError("chart.yaml must be a mapping", path=file, line=1)
     check_keys(meta, CHART_KEYS, file)
@@ -98,7 +149,7 @@ def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
             hint="MAJOR.MINOR.PATCH, e.g. 1.4.0",
         )  # fmt: skip
     deps = []
-    for i, dep in enumerate(meta.get("dependencies") or []):
+    for i, dep in enumerate(optional(meta, "dependencies", list, file, "a list of {name, condition}") or []):
         if not isinstance(dep, Mapping) or "name" not in dep:
             raise SourceError("a dependency needs a 'name'", path=file, line=line_of(meta["dependencies"], i))
         check_keys(dep, DEP_KEYS, file, "dependencies")
@@ -109,12 +160,11 @@ def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
         name=name, version=version, app_version=str(meta.get("appVersion", version)),
         description=str(require(meta, "description", str, file, "one-line description")).strip(),
         source_dir=src, params=root_group(name, str(meta.get("description", "")), params),
-        dependencies=tuple(deps), keywords=tuple(str(k) for k in meta.get("keywords") or []),
-        home=str(meta.get("home", "")), icon=str(meta.get("icon", "")),
-        sources=tuple(str(s) for s in meta.get("sources") or []),
-        variables=tuple((str(k), str(v)) for k, v in (meta.get("variables") or {}).items()),
-        aliases=tuple(str(a) for a in meta.get("aliases") or []),
-        annotations=tuple((str(k), str(v)) for k, v in (meta.get("annotations") or {}).items()),
+        dependencies=tuple(deps), keywords=strings(meta, "keywords", file),
+        home=str(optional(meta, "home", str, file, "a URL") or ""),
+        icon=str(optional(meta, "icon", str, file, "a URL") or ""),
+        sources=strings(meta, "sources", file), variables=string_map(meta, "variables", file),
+        aliases=strings(meta, "aliases", file), annotations=string_map(meta, "annotations", file),
         is_umbrella=is_umbrella,
     )  # fmt: skip
 
@@ -124,7 +174,7 @@ def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
     plain_path, jinja_path = src / "parameters.yaml", src / "parameters.yaml.j2"
     if plain_path.exists():
         pfile = rel(root, plain_path)
-        return parse_params(load_yaml(plain_path, display=pfile), file=pfile)
+        return parse_params(load_source(root, plain_path), file=pfile)
     if jinja_path.exists():
         sources = Project(root).sources
         name = jinja_path.relative_to(sources).as_posix()

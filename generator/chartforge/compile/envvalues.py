@@ -16,8 +16,9 @@ import jsonschema
 
 from chartforge.compile import generated, schema
 from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.sourcetree import contained
 from chartforge.errors import ValuesError
-from chartforge.yamlio import did_you_mean, line_at, load_yaml, plain
+from chartforge.yamlio import did_you_mean, line_at, load_yaml_text, plain, read_text
 
 
 def merge(base: Any, override: Any) -> Any:
@@ -103,10 +104,11 @@ def environment_values(catalog: Catalog, env: str) -> str:
     """Validated text of ``values/<env>.yaml`` (the source file, with a generated header)."""
     path = catalog.env_file(env)
     display = f"sources/environments/{env}.yaml"
-    data = load_yaml(path, display=display, error=ValuesError)
+    contained(path, catalog.sources, display=display, error=ValuesError)
+    text = read_text(path, display=display, error=ValuesError)
+    data = load_yaml_text(text, display=display, error=ValuesError)
     umbrella = catalog.chart(catalog.umbrella)
     validate_values(catalog, umbrella, data, display=display)
-    text = path.read_text(encoding="utf-8")
     header = (
         generated.header(display, display)
         + f"# Values for the {umbrella.name} umbrella chart in the {env} environment:\n"

@@ -24,7 +24,7 @@ from chartforge.compile.assemble import assemble
 from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import merge, subchart_values, validate_values
-from chartforge.errors import UserError
+from chartforge.errors import ToolError, UserError, ValuesError
 from chartforge.helm import template, write_values
 from chartforge.yamlio import did_you_mean, load_yaml, plain
 
@@ -46,12 +46,17 @@ def _set_path(values: dict[str, Any], dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def variable_targets(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
+    """``{seed variable: values path}`` for ``chart`` (catalog ``variables:`` then the chart's)."""
+    return {**dict(catalog.variables), **dict(chart.variables)}
+
+
 def resolve_variables(
     catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Turn seed variables into a values overlay for ``chart`` (the catalog's ``variable_defaults`` first)."""
     environ = os.environ if environ is None else environ
-    mapping = {**dict(catalog.variables), **dict(chart.variables)}
+    mapping = variable_targets(catalog, chart)
     given: dict[str, Any] = {k: v for k, v in catalog.variable_defaults if k in mapping}
     given.update({k: environ[k] for k in PROCESS_ENV if k in environ and k in mapping})
     if "ENVIRONMENT" in environ and "environment" in mapping:
@@ -72,9 +77,11 @@ def resolve_variables(
     return overlay
 
 
-def instance_values(catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any]) -> dict[str, Any]:
+def instance_values(
+    catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Values for ``chart``: the selected environment's section, then the variables on top."""
-    overlay = resolve_variables(catalog, chart, variables)
+    overlay = resolve_variables(catalog, chart, variables, environ)
     env = str(
         overlay.get("global", {}).get("environment") or dict(catalog.variable_defaults).get("environment", "")
     )
@@ -83,8 +90,34 @@ def instance_values(catalog: Catalog, chart: ChartSpec, variables: Mapping[str, 
         env_data = plain(load_yaml(catalog.env_file(env))) or {}
         base = subchart_values(env_data, chart.name, umbrella=chart.is_umbrella)
     values: dict[str, Any] = merge(base, overlay)
-    validate_values(catalog, chart, values, display=f"variables for {chart.name}")
+    try:
+        validate_values(catalog, chart, values, display=f"variables for {chart.name}")
+    except ValuesError as exc:
+        named = _variable_for(catalog, chart, exc.key or "")
+        if named is None:
+            raise
+        raise ValuesError(
+            exc.message,
+            key=named,
+            hint=exc.hint or "a seed variable is one value, checked like the parameter",
+        ) from exc
     return values
+
+
+def _helm_error(stderr: str) -> str | None:
+    """helm's own error line (``Error: …``), without its advice to re-run with --debug."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    found = next((line for line in lines if line.startswith("Error:")), lines[0] if lines else None)
+    return found.removeprefix("Error:").strip() if found else None
+
+
+def _variable_for(catalog: Catalog, chart: ChartSpec, key: str) -> str | None:
+    """The seed variable (as the user wrote it) that sets values path ``key``, with the path."""
+    for name, target in variable_targets(catalog, chart).items():
+        if key == target or key.startswith(target + "."):
+            shown = f"{name} ({target})" if name != target else name
+            return shown
+    return None
 
 
 def render_template(
@@ -112,5 +145,25 @@ def instantiate(
         release = str(values.get("global", {}).get("clusterName") or chart.name)[:53]
         with assemble(catalog, compiled, needed) as assembled:
             values_file = write_values(assembled / "values.yaml", values)
-            manifests = template(binary, assembled / chart.name, release=release, values_files=[values_file])
+            try:
+                manifests = template(
+                    binary, assembled / chart.name, release=release, values_files=[values_file]
+                )
+            except ToolError as exc:
+                given = sorted(str(k) for k in variables) + [k for k in PROCESS_ENV if k in os.environ]
+                if not given:
+                    raise
+                # Does the chart render with its defaults? Then the variables made it fail: a user error.
+                defaults = write_values(
+                    assembled / "defaults.yaml", instance_values(catalog, chart, {}, environ={})
+                )
+                fallback = chart.name
+                try:
+                    template(binary, assembled / chart.name, release=fallback, values_files=[defaults])
+                except ToolError:
+                    raise exc from None
+                raise UserError(
+                    f"chart {chart.name} does not render with these variables", key=", ".join(given),
+                    hint=_helm_error(exc.stderr),
+                ) from exc  # fmt: skip
     return Instance(chart.name, values, manifests)

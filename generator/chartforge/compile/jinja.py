@@ -10,18 +10,47 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from chartforge.compile.sourcetree import contained
 from chartforge.errors import TemplateError
+from chartforge.yamlio import read_text
+
+
+class SourcesLoader(jinja2.BaseLoader):
+    """Templates, macros and includes from ``sources/`` only, as UTF-8, symlinks kept inside."""
+
+    def __init__(self, sources: Path) -> None:
+        self.top = sources.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        name = safe_name(self.top, template)
+        path = self.top / name
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        display = f"sources/{name}"
+        contained(path, self.top, display=display, error=TemplateError)
+        text = read_text(path, display=display, error=TemplateError)
+        mtime = path.stat().st_mtime
+
+        def uptodate() -> bool:
+            try:
+                return path.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return text, str(path), uptodate
 
 
 def environment(sources: Path) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(sources)),
+        loader=SourcesLoader(sources),
         undefined=jinja2.StrictUndefined,
         block_start_string="[%",
         block_end_string="%]",

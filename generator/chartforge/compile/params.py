@@ -20,9 +20,12 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import jsonschema
 
 from chartforge.errors import SourceError
 from chartforge.yamlio import did_you_mean, line_of, plain
@@ -149,12 +152,46 @@ def _parse_node(name: str, node: Any, parent: Any, *, file: str, prefix: str) ->
         )  # fmt: skip
     skip = {"type", "default", "description", "required", "nullable", "section"}
     constraints = tuple((k, plain(v)) for k, v in node.items() if k not in skip)
+    _check_constraints(node, dict(constraints), types, file=file, line=line, path=path)
     enum = dict(constraints).get("enum")
     if enum is not None and default not in enum and default is not None:
         raise SourceError(f"default {default!r} is not in enum {enum}", path=file, line=line, key=path)
     return Param(
         name, path, description.strip(), types, default, required, constraints, (), section, file, line
     )
+
+
+def _check_constraints(
+    node: Mapping[str, Any],
+    constraints: dict[str, Any],
+    types: tuple[str, ...],
+    *,
+    file: str,
+    line: int | None,
+    path: str,
+) -> None:
+    """The leaf's JSON-schema keywords are themselves valid (``maxLength: "53"``, ``pattern: "["``,
+    a scalar ``enum`` are errors here, at their line, not a crash or a blamed environment later)."""
+    schema = {"type": list(types), **constraints}
+    try:
+        jsonschema.Draft7Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        keyword = next((str(p) for p in exc.absolute_path), "")
+        raise SourceError(
+            f"invalid '{keyword or exc.validator}': {exc.message}", path=file,
+            line=line_of(node, keyword) if keyword in node else line, key=path,
+        ) from None  # fmt: skip
+    for keyword, value in constraints.items():
+        if keyword == "pattern":
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise SourceError(
+                    f"invalid 'pattern' {value!r}: {exc}",
+                    path=file,
+                    line=line_of(node, keyword) or line,
+                    key=path,
+                ) from None
 
 
 def root_group(name: str, description: str, children: tuple[Param, ...]) -> Param:

@@ -8,6 +8,8 @@ from typing import Any
 from chartforge.compile import generated
 from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.compile.jinja import environment, render_file
+from chartforge.compile.sourcetree import sources_files
+from chartforge.yamlio import read_text
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,14 @@ def render_chart_files(catalog: Catalog, chart: ChartSpec) -> list[RenderedFile]
         base = chart.source_dir / sub
         if not base.is_dir():
             continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+        for path in sources_files(base, catalog.sources, root=catalog.root):
             rel_src = path.relative_to(catalog.sources).as_posix()
             rel_out = path.relative_to(chart.source_dir).as_posix()
             if path.suffix == ".j2":
                 rel_out = rel_out[: -len(".j2")]
                 text = render_file(env, catalog.sources, rel_src, context)
             else:
-                text = path.read_text(encoding="utf-8")
+                text = read_text(path, display=f"sources/{rel_src}")
             header = generated.header(rel_out, f"sources/{rel_src}") if sub == "templates" else ""
             out.append(RenderedFile(rel_out, f"sources/{rel_src}", header + text))
     return out

@@ -15,6 +15,7 @@ import yaml
 
 from chartforge.compile import generated
 from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.declared import add_alias_properties, load_declared
 from chartforge.compile.params import Param
 from chartforge.yamlio import scalar
 
@@ -47,6 +48,8 @@ def global_schema(catalog: Catalog, *, strict: bool) -> dict[str, Any]:
 def chart_schema(catalog: Catalog, chart: ChartSpec, *, nested: bool = False) -> dict[str, Any]:
     """The chart's ``values.schema.json`` (``nested``: the copy embedded in the umbrella's)."""
     schema = param_schema(chart.params)
+    declared = load_declared(chart.source_dir, catalog.root)  # deprecated names stay accepted (compat)
+    add_alias_properties(schema, declared.deprecations, f"sources/charts/{chart.name}/chart.yaml")
     props: dict[str, Any] = dict(schema["properties"])
     if chart.is_umbrella:
         props["global"] = global_schema(catalog, strict=True)

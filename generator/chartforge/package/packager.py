@@ -11,10 +11,13 @@ sub-chart archives written beside it (what ``helm dependency build`` lays out), 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge.errors import UserError
 from chartforge.package.archive import FIXED_MTIME, sha256_hex, write_tgz
 from chartforge.package.charts import LocalChart, chart_files, discover
 from chartforge.package.lock import chart_lock
@@ -100,34 +103,60 @@ def package_charts(
 
     With ``only``, every chart is still archived in memory (an umbrella embeds its sub-charts'
     archives) but only the selected ones are written, signed and listed in ``SHA256SUMS``.
+
+    Everything is written into a staging folder inside ``out_dir`` first: a full disk or any
+    failure there leaves ``out_dir`` as it was (no new sub-chart beside an old umbrella, no
+    ``SHA256SUMS`` that fails). Then the files are renamed into place (no space needed),
+    ``SHA256SUMS`` last. A ``.prov`` left from an earlier signed run beside an archive that is
+    not signed this time is removed: provenance always matches the archive beside it.
     """
     charts = discover(charts_dir)
     archives: dict[str, bytes] = {}
     for chart in charts:
         archives[chart.name] = write_tgz(chart_members(chart, archives))
     charts = tuple(c for c in charts if only is None or c.name in only)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    provenance: dict[str, Path] = {}
+    signed: dict[str, bytes] = {}
     if signer is not None:
         items = [(archives[c.name], c.archive_name, c.metadata) for c in charts]
-        for chart, signed in zip(charts, sign_archives(items, signer), strict=True):
-            provenance[chart.name] = out_dir / f"{chart.archive_name}.prov"
-            _write(provenance[chart.name], signed.encode("utf-8"))
-    packaged = []
-    for chart in charts:
-        data = archives[chart.name]
-        _write(out_dir / chart.archive_name, data)
-        packaged.append(
-            PackagedChart(
-                chart.name,
-                chart.version,
-                out_dir / chart.archive_name,
-                sha256_hex(data),
-                len(data),
-                tuple(d.name for d in chart.dependencies),
-                provenance.get(chart.name),
-            )
+        for chart, text in zip(charts, sign_archives(items, signer), strict=True):
+            signed[chart.name] = text.encode("utf-8")
+    packaged = [
+        PackagedChart(
+            chart.name,
+            chart.version,
+            out_dir / chart.archive_name,
+            sha256_hex(archives[chart.name]),
+            len(archives[chart.name]),
+            tuple(d.name for d in chart.dependencies),
+            out_dir / f"{chart.archive_name}.prov" if chart.name in signed else None,
         )
+        for chart in charts
+    ]
     sums = "".join(f"{p.sha256}  {p.archive_name}\n" for p in sorted(packaged, key=lambda p: p.archive_name))
-    _write(out_dir / SUMS_FILE, sums.encode("ascii"))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".chartforge-package-", dir=out_dir))
+    except OSError as exc:
+        raise UserError(f"cannot create the output folder: {exc.strerror or exc}", path=out_dir) from exc
+    try:
+        try:
+            for chart in charts:
+                _write(stage / chart.archive_name, archives[chart.name])
+                if chart.name in signed:
+                    _write(stage / f"{chart.archive_name}.prov", signed[chart.name])
+            _write(stage / SUMS_FILE, sums.encode("ascii"))
+        except OSError as exc:
+            raise UserError(
+                f"cannot write the packages: {exc.strerror or exc}; {out_dir} is unchanged", path=out_dir
+            ) from exc
+        for chart in charts:
+            os.replace(stage / chart.archive_name, out_dir / chart.archive_name)
+            prov = out_dir / f"{chart.archive_name}.prov"
+            if chart.name in signed:
+                os.replace(stage / prov.name, prov)
+            else:
+                prov.unlink(missing_ok=True)  # stale: it signs another archive
+        os.replace(stage / SUMS_FILE, out_dir / SUMS_FILE)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return PackageResult(out_dir, tuple(packaged), out_dir / SUMS_FILE)

@@ -13,6 +13,7 @@ imported into a throw-away GnuPG home so the user's keyrings are never touched.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -79,3 +80,15 @@ def sign_archives(items: Sequence[tuple[bytes, str, Mapping[str, Any]]], signer:
         if gpgconf:
             proc.run([gpgconf, "--homedir", str(home), "--kill", "all"], check=False, timeout=30)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def provenance_matches(archive: Path, prov: Path) -> bool:
+    """Whether the signed body of ``prov`` lists ``archive`` with its actual SHA-256 (what ``helm verify`` checks)."""
+    try:
+        text = prov.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    digest = "sha256:" + hashlib.sha256(archive.read_bytes()).hexdigest()
+    body = text.split("-----BEGIN PGP SIGNATURE-----", 1)[0]
+    wanted = re.compile(rf"^\s*{re.escape(archive.name)}:\s*{re.escape(digest)}\s*$", re.MULTILINE)
+    return bool(wanted.search(body))

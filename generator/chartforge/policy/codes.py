@@ -40,6 +40,15 @@ CHECKS: dict[str, str] = {
     "SECRET-IN-CONFIGMAP": "ConfigMaps hold no passwords, tokens, keys or PEM private keys",
     "SECRET-IN-ENV": "container env values hold no literal passwords, tokens or keys",
     "SECRET-IN-VALUES": "values hold no literal passwords, tokens or keys",
+    # Referenced objects (chartforge.policy.references)
+    "REF-MISSING": "every Secret, ConfigMap, ServiceAccount, PVC and Service a workload names is rendered, "
+    "written by an ExternalSecret/Certificate/SealedSecret, or declared in global.externalResources",
+    "REF-TWO-WRITERS": "no Secret is both rendered and written by an ExternalSecret, Certificate or SealedSecret",
+}
+#: code → where the rule comes from (shown in docs/policy.md).
+REFERENCES: dict[str, str] = {
+    "REF-MISSING": "https://kubernetes.io/docs/concepts/configuration/secret/#using-secrets-as-environment-variables",
+    "REF-TWO-WRITERS": "https://external-secrets.io/latest/api/externalsecret/#creation-policy",
 }
 #: checkov's Kubernetes check ids (``CKV_K8S_43``, ``CKV2_K8S_6``); waivable like built-in ids.
 CHECKOV_ID = re.compile(r"^CKV2?_K8S_\d+$")

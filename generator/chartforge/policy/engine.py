@@ -11,6 +11,7 @@ from chartforge.policy.coverage import netpol_uncovered, pdb_missing
 from chartforge.policy.model import Manifest, PolicyInput, parse_version, pod_template, to_manifest
 from chartforge.policy.pss_baseline import BASELINE_CHECKS, Check
 from chartforge.policy.pss_restricted import RESTRICTED_CHECKS
+from chartforge.policy.references import ExternalResource, declared_external, reference_findings
 from chartforge.policy.secret_checks import configmap_secrets, env_secrets, values_secrets
 from chartforge.policy.waivers import Waivers, apply_waivers
 from chartforge.policy.workload import WORKLOAD_CHECKS
@@ -47,6 +48,7 @@ def check_manifests(
     kubernetes_version: str = "",
     namespace: str = "",
     context: Sequence[Manifest] = (),
+    declared: Sequence[ExternalResource] = (),
 ) -> list[Finding]:
     """Every built-in check on already-wrapped manifests, without chart context or waivers.
 
@@ -60,6 +62,7 @@ def check_manifests(
     findings += pdb_missing(pods, everything, namespace)
     findings += netpol_uncovered(pods, everything, namespace)
     findings += [f for m in manifests for f in configmap_secrets(m)]
+    findings += reference_findings(manifests, context, namespace, declared)
     return findings
 
 
@@ -74,6 +77,7 @@ def run_policy(
     namespace: str = "",
     values_path: str = "",
     context: Iterable[PolicyInput] = (),
+    release_values: Mapping[str, Any] | None = None,
 ) -> list[Diagnostic]:
     """Run the built-in policy checks on one rendering; return its findings, waivers applied.
 
@@ -85,11 +89,16 @@ def run_policy(
     ``values_path``) are scanned for secret material. ``context`` is the rest of the release
     when ``objects`` are one sub-chart's share of an umbrella rendering: a NetworkPolicy or
     PodDisruptionBudget from another chart (security-baseline's default-deny) still covers
-    these pods, but the context objects are not checked themselves. Stale waivers are *not* reported here:
+    these pods, but the context objects are not checked themselves. ``release_values`` (default:
+    ``values``) are the values of the whole release, merged over the charts' defaults: their
+    ``global.externalResources`` declare what the operator creates (``REF-MISSING``). Stale waivers are *not* reported here:
     call :func:`chartforge.policy.stale_waivers` once over the whole run.
     """
     manifests = [to_manifest(o) for o in objects]
-    findings = check_manifests(manifests, kubernetes_version, namespace, [to_manifest(o) for o in context])
+    declared = declared_external(values if release_values is None else release_values, namespace)
+    findings = check_manifests(
+        manifests, kubernetes_version, namespace, [to_manifest(o) for o in context], declared
+    )
     diagnostics = [_diagnostic(f, chart, environment, kubernetes_version, namespace) for f in findings]
     for v in values_secrets(values) if values is not None else ():
         diagnostics.append(

@@ -7,12 +7,19 @@ registry holds (``oci.OciClient``); ``diff.diff_charts`` renders local and publi
 from __future__ import annotations
 
 from chartforge.publish.diff import DiffResult, diff_charts
-from chartforge.publish.publish import PublishIncomplete, PublishRefused, PublishResult, publish
+from chartforge.publish.publish import (
+    PublishConflict,
+    PublishIncomplete,
+    PublishRefused,
+    PublishResult,
+    publish,
+)
 from chartforge.publish.target import Credentials, RegistryTarget
 
 __all__ = [
     "Credentials",
     "DiffResult",
+    "PublishConflict",
     "PublishIncomplete",
     "PublishRefused",
     "PublishResult",

@@ -31,6 +31,7 @@ from chartforge.publish.oci import OciClient
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import Credentials, RegistryTarget
 from chartforge.tools import Helm
+from chartforge.yamlio import load_yaml, plain
 
 MASK = "<chart version ignored>"
 HIDDEN = "<hidden>"
@@ -135,9 +136,13 @@ def environments_of(values_dir: Path | None, wanted: Sequence[str]) -> list[tupl
         if env not in found:
             raise UserError(f"no values file for environment '{env}'", path=values_dir or "values")
     names = list(wanted) or list(found)
-    return [(env, yaml.safe_load(found[env].read_text(encoding="utf-8")) or {}) for env in names] or [
-        ("", {})
+    loaded = [
+        (env, plain(load_yaml(found[env], display=f"values/{env}.yaml", error=UserError))) for env in names
     ]
+    for env, data in loaded:
+        if data is not None and not isinstance(data, dict):
+            raise UserError("values must be a mapping", path=f"values/{env}.yaml", line=1)
+    return [(env, data or {}) for env, data in loaded] or [("", {})]
 
 
 def diff_charts(

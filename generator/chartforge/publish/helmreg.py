@@ -22,7 +22,8 @@ from chartforge.publish.retry import RetryPolicy, TransientError, is_transient_t
 from chartforge.publish.target import ENV_PASSWORD, ENV_USERNAME, Credentials, RegistryTarget
 from chartforge.tools import Helm, find_helm, find_helms
 
-_AUTH_FAILURE = ("401", "unauthorized", "authentication required", "denied")
+# Word-bounded: a digest in helm's message ("…bc401ef…") is not an HTTP 401.
+_AUTH_FAILURE = re.compile(r"\b401\b|unauthorized|authentication required|\bdenied\b", re.IGNORECASE)
 _LOOPBACK = re.compile(r"^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(:\d+)?$")
 
 
@@ -131,7 +132,7 @@ class HelmRegistry:
             ) from exc
         if done.returncode != 0:
             stderr = proc.mask(done.stderr or done.stdout, self.secrets)
-            if any(word in stderr.lower() for word in _AUTH_FAILURE):
+            if _AUTH_FAILURE.search(stderr):
                 raise UserError(
                     f"{what}: registry {self.target.host} refused the credentials",
                     hint=f"check {ENV_USERNAME} / {ENV_PASSWORD}: {stderr.strip().splitlines()[-1]}",

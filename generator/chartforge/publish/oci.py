@@ -55,7 +55,12 @@ class Manifest:
 
 
 def _descriptor(data: Any) -> Descriptor:
-    return Descriptor(str(data.get("mediaType", "")), str(data.get("digest", "")), int(data.get("size", 0)))
+    if not isinstance(data, dict):
+        return Descriptor("", "", 0)
+    size = data.get("size", 0)
+    return Descriptor(
+        str(data.get("mediaType", "")), str(data.get("digest", "")), size if isinstance(size, int) else 0
+    )
 
 
 class OciClient:
@@ -83,10 +88,14 @@ class OciClient:
         if found is None:
             return None
         body, headers = found
-        data = json.loads(body)
+        data = self._json(body, f"/v2/{repository}/manifests/{reference}", headers)
         digest = headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
-        layers = tuple(_descriptor(layer) for layer in data.get("layers") or [])
-        annotations = tuple(sorted((str(k), str(v)) for k, v in (data.get("annotations") or {}).items()))
+        raw_layers = data.get("layers") or []
+        layers = tuple(_descriptor(layer) for layer in (raw_layers if isinstance(raw_layers, list) else []))
+        raw_notes = data.get("annotations") or {}
+        annotations = tuple(
+            sorted((str(k), str(v)) for k, v in (raw_notes if isinstance(raw_notes, dict) else {}).items())
+        )
         return Manifest(digest, _descriptor(data.get("config") or {}), layers, annotations)
 
     def blob(self, repository: str, digest: str) -> bytes:
@@ -104,7 +113,25 @@ class OciClient:
         found = self._get(f"/v2/{repository}/tags/list", repository)
         if found is None:
             return []
-        return [str(t) for t in json.loads(found[0]).get("tags") or []]
+        data = self._json(found[0], f"/v2/{repository}/tags/list", found[1])
+        tags = data.get("tags") or []
+        return [str(t) for t in tags] if isinstance(tags, list) else []
+
+    def _json(self, body: bytes, what: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """A JSON object from the registry; anything else (an HTML login page, a proxy's error) is exit 3."""
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            data = None
+        if not isinstance(data, dict):
+            kind = (headers or {}).get("Content-Type", "") or "unknown content type"
+            start = body[:80].decode("utf-8", "replace").strip().splitlines()
+            raise ToolError(
+                f"registry {self.target.host} answered {what} with something that is not a JSON object ({kind})",
+                stderr=start[0] if start else "",
+                hint="is this an OCI registry? a proxy or login page may be in the way",
+            )
+        return data
 
     # -- transport -------------------------------------------------------------------------
     def _get(self, path: str, repository: str, *, accept: str = "") -> tuple[bytes, dict[str, str]] | None:
@@ -218,7 +245,7 @@ class OciClient:
         headers = {"Authorization": self._basic()} if self.credentials else {}
         request = urllib.request.Request(realm + "?" + urllib.parse.urlencode(query), headers=headers)
         try:
-            data = json.loads(self._read(request)[0])
+            body, headers = self._read(request)
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 403):
                 raise UserError(
@@ -227,6 +254,7 @@ class OciClient:
                 ) from exc
             self._raise_http(exc, realm)
             raise  # pragma: no cover (_raise_http always raises)
+        data = self._json(body, "the token request", headers)
         token = data.get("token") or data.get("access_token")
         if not token:
             raise ToolError(f"registry {self.target.host}: the token service answered without a token")

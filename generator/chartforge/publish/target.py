@@ -40,13 +40,24 @@ class RegistryTarget:
             raise UsageError(
                 f"registry {url!r} must start with oci://", hint="e.g. oci://ghcr.io/my-org/charts"
             )
-        match = _OCI_URL.fullmatch(url.removeprefix("oci://").rstrip("/"))
+        rest = url.removeprefix("oci://")
+        authority = rest.split("/", 1)[0]
+        if "@" in authority:
+            shown = "oci://***@" + rest.split("@", 1)[1]
+            raise UsageError(
+                f"registry {shown!r} has credentials in its URL (not shown)",
+                hint=f"remove them; set {ENV_USERNAME} and {ENV_PASSWORD}, or use --password-stdin",
+            )
+        match = _OCI_URL.fullmatch(rest.rstrip("/"))
         if match is None:
             raise UsageError(
                 f"registry {url!r} is not oci://HOST[:PORT][/NAMESPACE]",
                 hint="namespaces are lower-case: letters, digits, '.', '_', '-', '/'",
             )
         host, namespace = match.group("host"), match.group("ns") or ""
+        port = host.rpartition(":")[2] if ":" in host else ""
+        if port and not 1 <= int(port) <= 65535:
+            raise UsageError(f"registry {url!r}: port {port} is not between 1 and 65535")
         if ca_file is not None and not ca_file.is_file():
             raise UserError("CA file not found", path=ca_file, hint="--ca-file expects a PEM bundle")
         return cls(host, namespace, plain_http, ca_file)

@@ -9,6 +9,7 @@ from pathlib import Path
 from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.manifests import Resource, load_manifests
+from chartforge.validate.objectmeta import with_metadata_checked
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
 from chartforge.validate.schemas import SchemaStore, normalize_version, version_key
 
@@ -55,7 +56,7 @@ def validate_jobs(
     for owners, versions in groups.items():
         batch = [r for i in owners for r in jobs[i].resources if r.ok]
         stores = [SchemaStore(v, crd_dir=crd_dir, cache_root=cache_root) for v in versions]
-        done = iter(runner.validate(batch, stores) if batch else [])
+        done = iter(with_metadata_checked(runner.validate(batch, stores), stores) if batch else [])
         for _ in stores:  # results come back by store, then in batch order
             for i in owners:
                 results[i].extend(next(done) for r in jobs[i].resources if r.ok)

@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from chartforge.yamlbound import check_bounds
+
 try:
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # PyYAML built without libyaml: same results, slower
@@ -154,12 +156,12 @@ def load_document(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
+        if "*" in text:  # without aliases a document cannot expand beyond its own size
+            check_bounds(node)
         try:
             return loader.build(node)
-        except RecursionError:  # an anchor containing itself: no JSON (nor Kubernetes object) can hold it
-            raise yaml.YAMLError(
-                "recursive alias: an anchor that contains itself cannot become JSON"
-            ) from None
+        except RecursionError:  # deeper than Python's stack (the bound check catches aliases first)
+            raise yaml.YAMLError("document is nested too deeply") from None
     finally:
         loader.dispose()
 
@@ -168,6 +170,9 @@ def compose_document(text: str) -> Node | None:
     """The node tree (with line marks) of the single document in ``text``."""
     loader = KubeLoader(text)
     try:
-        return loader.get_single_node()
+        node = loader.get_single_node()
+        if "*" in text:
+            check_bounds(node)
+        return node
     finally:
         loader.dispose()

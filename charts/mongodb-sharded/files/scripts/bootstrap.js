@@ -5,13 +5,19 @@
 //   1. each replica set (config servers, then every shard): replSetGetStatus; replSetInitiate
 //      only when it answers NotYetInitialized; members missing from the configuration (after a
 //      scale-up) are added one at a time; members no longer wanted are only reported;
-//   2. users (root, metrics, backup): cluster-wide on the config servers and shard-local on every
-//      shard; created when missing, updated when the password (from the Secret) or roles changed;
-//   3. shards: listShards through mongos; addShard for each replica set not listed yet.
+//   2. users (root, metrics, backup) and the backup user's role pbmAnyAction (Percona Backup for
+//      MongoDB needs it): cluster-wide on the config servers and shard-local on every shard;
+//      created when missing, updated when the password (from the Secret) or roles changed;
+//   3. shards: listShards through mongos; addShard for each replica set not listed yet;
+//   4. feature compatibility version: set to FEATURE_COMPATIBILITY_VERSION when given and
+//      different; otherwise only a warning when it is older than the binaries (after an upgrade).
+// Scope "users" (run by the first config server when the mounted auth Secret changes) only does
+// step 2, on the existing replica sets: a rotated password takes effect without a helm upgrade.
 // Members are reached as the internal __system user with the keyfile (no localhost exception:
 // it is disabled); mongos with the root user.
 // Environment: TOPOLOGY_FILE, SECRETS_DIR, ROOT_USER, METRICS_USER, BACKUP_USER, MONGO_TLS,
-//              TLS_DIR, WAIT_SECONDS, BOOTSTRAP_SCOPE ("all" or "configsvr").
+//              TLS_DIR, WAIT_SECONDS, BOOTSTRAP_SCOPE ("all", "configsvr" or "users"),
+//              FEATURE_COMPATIBILITY_VERSION (e.g. "8.0"; empty: leave it).
 /* global print, sleep, quit, Mongo, disableTelemetry */
 'use strict';
 
@@ -26,7 +32,16 @@ const fs = require('fs');
 const env = process.env;
 const topology = JSON.parse(fs.readFileSync(env.TOPOLOGY_FILE, 'utf8'));
 const secret = (key) => fs.readFileSync(`${env.SECRETS_DIR}/${key}`, 'utf8').replace(/[\r\n]+$/, '');
-const keyfile = secret('mongodb-keyfile').replace(/\s+/g, '');
+// The key members authenticate with: the first one when the keyfile lists several (key rotation,
+// see the README); a single key otherwise (whitespace is not part of it).
+function firstKey(text) {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines.length && lines[0].startsWith('- ')) {
+    return lines[0].slice(2).trim().replace(/^(['"])(.*)\1$/, '$2').replace(/\s+/g, '');
+  }
+  return text.replace(/\s+/g, '');
+}
+const keyfile = firstKey(secret('mongodb-keyfile'));
 const tlsOptions = env.MONGO_TLS === 'true' ? `&tls=true&tlsCAFile=${encodeURIComponent(`${env.TLS_DIR}/ca.crt`)}` : '';
 const deadline = Date.now() + Number(env.WAIT_SECONDS || 600) * 1000;
 const scope = env.BOOTSTRAP_SCOPE || 'all';
@@ -41,9 +56,17 @@ const users = [
   {
     user: env.BACKUP_USER || 'backup',
     key: 'mongodb-backup-password',
-    roles: [{ role: 'backup', db: 'admin' }, { role: 'clusterMonitor', db: 'admin' }],
+    // what Percona Backup for MongoDB's agents and CLI need (PBM documentation, "Configure
+    // authentication in MongoDB")
+    roles: [
+      { role: 'backup', db: 'admin' }, { role: 'clusterMonitor', db: 'admin' }, { role: 'readWrite', db: 'admin' },
+      { role: 'restore', db: 'admin' }, { role: 'pbmAnyAction', db: 'admin' },
+    ],
   },
 ];
+const pbmRole = {
+  createRole: 'pbmAnyAction', privileges: [{ resource: { anyResource: true }, actions: ['anyAction'] }], roles: [],
+};
 
 function log(message) {
   print(`bootstrap: ${message}`);
@@ -167,6 +190,17 @@ function roleNames(roles) {
 
 function ensureUsers(where, primary) {
   const admin = asSystem(primary);
+  const roles = run(admin, { rolesInfo: pbmRole.createRole });
+  if (roles.ok !== 1) {
+    throw new Error(`${where}: rolesInfo: ${roles.errmsg}`);
+  }
+  if (!roles.roles.length) {
+    log(`${where}: creating role ${pbmRole.createRole}`);
+    const reply = run(admin, pbmRole);
+    if (reply.ok !== 1) {
+      throw new Error(`${where}: createRole ${pbmRole.createRole}: ${reply.errmsg}`);
+    }
+  }
   for (const u of users) {
     const password = secret(u.key);
     const info = run(admin, { usersInfo: u.user });
@@ -220,15 +254,49 @@ function ensureShards() {
   log(`shards: ${wanted.join(', ')}`);
 }
 
-try {
-  const configPrimary = ensureReplicaSet(topology.configsvr);
-  if (scope !== 'configsvr') {
-    ensureUsers(topology.configsvr.name, configPrimary);
-    for (const shard of topology.shards) {
-      ensureUsers(shard.name, ensureReplicaSet(shard));
+function ensureFeatureCompatibilityVersion() {
+  const root = users[0];
+  const admin = new Mongo(uri(topology.mongos, root.user, secret(root.key), 'admin')).getDB('admin');
+  const current = run(admin, { getParameter: 1, featureCompatibilityVersion: 1 });
+  const build = run(admin, { buildInfo: 1 });
+  if (current.ok !== 1 || build.ok !== 1) {
+    throw new Error(`feature compatibility version: ${current.errmsg || build.errmsg}`);
+  }
+  const fcv = current.featureCompatibilityVersion.version;
+  const binary = build.version.split('.').slice(0, 2).join('.');
+  const wanted = env.FEATURE_COMPATIBILITY_VERSION || '';
+  if (wanted && wanted !== fcv) {
+    log(`setting the feature compatibility version ${fcv} -> ${wanted}`);
+    const reply = run(admin, { setFeatureCompatibilityVersion: wanted, confirm: true });
+    if (reply.ok !== 1) {
+      throw new Error(`setFeatureCompatibilityVersion ${wanted}: ${reply.errmsg}`);
     }
-    ensureShards();
-    log('cluster ok');
+  } else if (!wanted && fcv !== binary) {
+    log(`WARNING: feature compatibility version ${fcv}, binaries ${build.version}: once every member runs ` +
+      `${binary}, set featureCompatibilityVersion: "${binary}" (see the README)`);
+  } else {
+    log(`feature compatibility version ${fcv}`);
+  }
+}
+
+try {
+  if (scope === 'users') {
+    ensureUsers(topology.configsvr.name, primaryOf(topology.configsvr));
+    for (const shard of topology.shards) {
+      ensureUsers(shard.name, primaryOf(shard));
+    }
+    log('users ok');
+  } else {
+    const configPrimary = ensureReplicaSet(topology.configsvr);
+    if (scope !== 'configsvr') {
+      ensureUsers(topology.configsvr.name, configPrimary);
+      for (const shard of topology.shards) {
+        ensureUsers(shard.name, ensureReplicaSet(shard));
+      }
+      ensureShards();
+      ensureFeatureCompatibilityVersion();
+      log('cluster ok');
+    }
   }
 } catch (e) {
   log(`FAILED: ${e.message}`);

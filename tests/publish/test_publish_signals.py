@@ -1,0 +1,74 @@
+"""SIGTERM during ``publish`` (how CI cancels a job) and what helm's children can see.
+
+Real ``chartforge publish`` processes against the real TLS + htpasswd registry, driving the real
+helm 4 through a wrapper script that records its environment and lingers in ``helm push`` so
+the signal lands while the temporary registry login (``registry.json``) exists.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from chartforge.tools import find_helms
+from tests.conftest import copy_tree
+from tests.package import SAMPLE
+from tests.publish.conftest import PASSWORD, LocalRegistry
+
+pytestmark = [pytest.mark.registry, pytest.mark.helm]
+
+
+def _wrapper(tmp_path: Path) -> Path:
+    helm4 = [h for h in find_helms() if h.major >= 4]
+    if not helm4:
+        pytest.fail("helm 4 is needed for the TLS registry on loopback (ci/install.sh installs it)")
+    dumps = tmp_path / "env-dumps"
+    dumps.mkdir()
+    script = tmp_path / "helm-wrapper"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'env > "{dumps}/env.$$"\n'
+        'if [ "$1" = push ]; then sleep 2; fi\n'
+        f'exec "{helm4[-1].path}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_sigterm_mid_publish_removes_the_login_and_children_never_see_the_password(
+    secure_registry: LocalRegistry, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    helm = _wrapper(tmp_path)
+    project = copy_tree(SAMPLE, tmp_path / "project")
+    target = secure_registry.target()
+    env = {**os.environ, **secure_registry.cli_env, "TMPDIR": str(scratch), "CHARTFORGE_LOCK_DIR": str(tmp_path / "locks")}  # fmt: skip
+    args = [sys.executable, "-m", "chartforge", "-C", str(project), "publish", "--helm", str(helm)]
+    running = subprocess.Popen(
+        [*args, *secure_registry.cli_args(target)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(scratch.glob("chartforge-helm-*/registry.json")):
+        assert running.poll() is None, running.communicate()
+        assert time.monotonic() < deadline, "helm registry login never happened"
+        time.sleep(0.02)
+    time.sleep(0.3)  # inside the (slow) first push
+    running.send_signal(signal.SIGTERM)
+    _, stderr = running.communicate(timeout=60)
+    assert running.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted by SIGTERM" in stderr
+    assert not list(scratch.glob("chartforge-helm-*")), "the temporary registry login was left behind"
+    dumps = sorted((tmp_path / "env-dumps").iterdir())
+    assert dumps, "helm was never run"
+    for dump in dumps:
+        text = dump.read_text()
+        assert PASSWORD not in text, f"{dump.name}: a helm child saw the registry password"
+        assert "CHARTFORGE_REGISTRY_PASSWORD" not in text
