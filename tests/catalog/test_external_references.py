@@ -100,9 +100,8 @@ def test_notes_list_what_the_operator_must_create() -> None:
     ca = f"{UMBRELLA}-observability-elasticsearch-ca"
     assert _to_create(_notes("production")) == [ca]
     off = _to_create(_notes("production", "global.externalSecrets.enabled=false"))
+    # production's backups use workload identity: no object-store keys to create
     assert off == [
-        f"{UMBRELLA}-postgresql-ha-backup-s3",
-        f"{UMBRELLA}-mongodb-sharded-backup-s3",
         f"{UMBRELLA}-observability-elasticsearch",
         f"{UMBRELLA}-observability-jaeger-elasticsearch",
         ca,
@@ -142,14 +141,20 @@ def test_check_reads_declarations_from_the_merged_release_values(tmp_path: Path)
         result = run_check(root, stages=("policy",), environments=["staging"], kubernetes_versions=["1.37"])
         return [(d.code, d.chart, d.kind, d.field) for d in result.diagnostics if d.code.startswith("REF-")]
 
-    assert refs(project) == [
-        (
-            "REF-MISSING",
-            "mongodb-sharded",
-            "CronJob",
-            "spec.jobTemplate.spec.template.spec.volumes[s3].secret.secretName",
-        )
-    ]
+    found = refs(project)
+    # every workload that mounts the backup keys (backup and drill CronJobs, pbm-agents) is reported
+    assert (
+        "REF-MISSING",
+        "mongodb-sharded",
+        "CronJob",
+        "spec.jobTemplate.spec.template.spec.volumes[s3].secret.secretName",
+    ) in found
+    assert all(
+        code == "REF-MISSING"
+        and chart == "mongodb-sharded"
+        and field.endswith("volumes[s3].secret.secretName")
+        for code, chart, _, field in found
+    ), found
     assert refs(ROOT) == []
 
 
