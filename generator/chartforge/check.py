@@ -30,12 +30,15 @@ from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
-from chartforge.errors import ToolError, ToolNotFound, UsageError, UserError
+from chartforge.errors import UsageError, UserError
 from chartforge.kube import KubeVersion
 from chartforge.lint import LintTarget, lint_chart
-from chartforge.manifests import Manifest, parse_manifest_text
+from chartforge.manifests import Manifest
 from chartforge.policy import load_waivers
 from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
+from chartforge.progress import Listener, Tracker
+from chartforge.renderings import Rendering, collect_renders, submit_renders
+from chartforge.shard import Cell, Plan, Shard, plan_run
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import Engine, EngineName, make_engine
@@ -45,14 +48,6 @@ from chartforge.yamlio import load_yaml, plain
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
 _SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
-
-
-@dataclass(frozen=True)
-class Rendering:
-    environment: str
-    versions: tuple[KubeVersion, ...]  # the Kubernetes versions that produced exactly this text
-    text: str
-    resources: tuple[Manifest, ...]  # parsed once, shared by validate and policy
 
 
 @dataclass(frozen=True)
@@ -66,6 +61,10 @@ class CheckResult:
     resources: int  # objects per rendering (per environment)
     records: tuple[dict[str, Any], ...] = ()  # one per validated object: its outcome on every version
     checkov: bool = False
+    charts: tuple[str, ...] = ()  # the charts checked (``--chart``/``--changed-since``: a subset)
+    shard: str = ""  # "I/N" when only one shard of the matrix ran
+    matrix: str = ""  # the matrix id (shard.matrix_id over every cell, whichever shard ran)
+    cells: tuple[Cell, ...] = ()  # the cells this run checked
 
     @property
     def failed(self) -> bool:
@@ -84,6 +83,7 @@ class CheckResult:
                 "checkov": self.checkov,
                 "resources_per_environment": self.resources,
                 "checked": len(self.checked),
+                "charts": list(self.charts),
             },
             "resources": list(self.records),
         }
@@ -95,75 +95,41 @@ def chart_of(catalog: Catalog, source: str) -> str:
     return match.group(1) if match else catalog.umbrella
 
 
-def _drift(catalog: Catalog) -> list[Diagnostic]:
+def _drift(catalog: Catalog, charts: Sequence[str], tracker: Tracker) -> list[Diagnostic]:
     result = build(catalog.root, check=True, catalog=catalog)
+    tracker.step("charts/ and values/ against sources/")
+    mine = (*(f"charts/{c}/" for c in charts), "values/")
     return [
         Diagnostic("error", codes.BUILD_DRIFT, f"{c.kind} by `chartforge build`: generated files differ from sources/",
                    stage="build", path=c.path)
         for c in result.changes
+        if len(charts) == len(catalog.charts) or c.path.startswith(mine)
     ]  # fmt: skip
 
 
-RenderOutcome = tuple[str, KubeVersion, "str | Diagnostic"]
-
-
-def _submit_renders(
-    pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path, envs: Sequence[str],
-    versions: Sequence[KubeVersion],
-) -> list[Future[RenderOutcome]]:  # fmt: skip
-    umbrella = assembled / catalog.umbrella
-    values = {env: catalog.project.values_file(env) for env in envs}
-
-    def render(env: str, version: KubeVersion) -> RenderOutcome:
-        try:
-            text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
-                                    kube_version=version.full, namespace=catalog.umbrella)  # fmt: skip
-            return env, version, text
-        except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
-            raise
-        except ToolError as exc:
-            return env, version, Diagnostic(
-                "error", codes.RENDER_FAILED, exc.stderr.strip() or exc.message, stage="render",
-                chart=catalog.umbrella, environment=env, kubernetes_version=str(version),
-                path=f"values/{env}.yaml",
-            )  # fmt: skip
-
-    return [pool.submit(render, e, v) for e in envs for v in versions]
-
-
-def _collect_renders(
-    futures: Sequence[Future[RenderOutcome]], umbrella: str
-) -> tuple[list[Rendering], list[Diagnostic]]:
-    results = [f.result() for f in futures]
-    failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
-    grouped: dict[tuple[str, str], list[KubeVersion]] = {}
-    for env, version, out in results:
-        if isinstance(out, str):
-            grouped.setdefault((env, out), []).append(version)
-    renderings = [
-        Rendering(
-            env,
-            tuple(vs),
-            text,
-            tuple(parse_manifest_text(text, f"<helm template {umbrella} {env}>")),
-        )
-        for (env, text), vs in grouped.items()
-    ]
-    return renderings, failures
-
-
 def _submit_lint(
-    pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str]
-) -> tuple[list[Future[list[Diagnostic]]], list[Checked]]:
+    pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str],
+    plan: Plan, listener: Listener | None,
+) -> tuple[list[Future[list[Diagnostic]]], list[Checked]]:  # fmt: skip
     targets = []
     for chart in catalog.charts:
         for env in envs:
+            if not any((chart.name, env, h.version) in plan.lint for h in helms):
+                continue
             values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
                                           chart_values(catalog, chart, env))  # fmt: skip
             targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
-    futures = [pool.submit(lint_chart, h, t) for h in helms for t in targets]
+    runs = [(h, t) for h in helms for t in targets if (t.chart, t.environment, h.version) in plan.lint]
+    tracker = Tracker(listener, "lint", len(runs))
+
+    def lint(h: Helm, t: LintTarget) -> list[Diagnostic]:
+        found = lint_chart(h, t)
+        tracker.step(f"{t.chart} × {t.environment} × helm {h.version}")
+        return found
+
+    futures = [pool.submit(lint, h, t) for h, t in runs]
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
-               for h in helms for t in targets]  # fmt: skip
+               for h, t in runs]  # fmt: skip
     return futures, checked
 
 
@@ -191,7 +157,11 @@ def validate_renderings(
 
 
 def _policy(
-    catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool
+    catalog: Catalog,
+    renderings: Sequence[Rendering],
+    envs: Sequence[str],
+    checkov: bool,
+    charts: Sequence[str],
 ) -> PolicyResult:
     waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
     units = []
@@ -211,7 +181,7 @@ def _policy(
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
         release_values = merge(umbrella_defaults(catalog), plain(env_values))  # as helm sees them
-        for chart in catalog.charts:
+        for chart in (c for c in catalog.charts if c.name in charts):
             key = "global" if chart.is_umbrella else chart.name
             section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
             units.append(
@@ -222,9 +192,7 @@ def _policy(
                     release_values=release_values,
                 )
             )  # fmt: skip
-    return check_policy(
-        units, waivers=waivers, checkov=checkov, charts=[c.name for c in catalog.charts], environments=envs
-    )
+    return check_policy(units, waivers=waivers, checkov=checkov, charts=list(charts), environments=envs)
 
 
 def run_check(
@@ -237,8 +205,11 @@ def run_check(
     engine: EngineName = "auto",
     checkov: bool = False,
     jobs: int | None = None,
+    charts: Sequence[str] | None = None,
+    shard: Shard | None = None,
+    progress: Listener | None = None,
 ) -> CheckResult:
-    """Run the whole matrix over the built catalog; never raises on findings, only on tool failures."""
+    """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
     for version in kubernetes_versions or ():
@@ -251,43 +222,53 @@ def run_check(
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
     jobs = jobs or os.cpu_count() or 2
-    helms = (
-        [find_helm(helm, root=catalog.root)]
-        if helm
-        else (find_helms(root=catalog.root) or [find_helm(root=catalog.root)])
-    )
-    diagnostics = _drift(catalog)
+    helms = [find_helm(helm, root=catalog.root)] if helm else (find_helms(root=catalog.root)
+                                                                 or [find_helm(root=catalog.root)])  # fmt: skip
+    names = tuple(c.name for c in catalog.charts if charts is None or c.name in charts)
+    plan, cells, matrix = plan_run(catalog, names, envs, versions, [h.version for h in helms], stages, shard)
+    diagnostics = _drift(catalog, names, Tracker(progress, "build", 1)) if plan.drift else []
     checked: list[Checked] = []
     resources = 0
     records: list[dict[str, Any]] = []
     engine_used = ""
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         # renders first: validation starts on them while the lint calls still run in the pool
+        tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders else None
         render_futures = (
-            _submit_renders(pool, catalog, helms[-1], assembled, envs, versions)
-            if "validate" in stages or "policy" in stages
-            else []
+            submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
-        lint_futures, lint_checked = (
-            _submit_lint(pool, catalog, helms, assembled, envs) if "lint" in stages else ([], [])
-        )
+        lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress)
         if render_futures:
-            renderings, failures = _collect_renders(render_futures, catalog.umbrella)
-            diagnostics += failures
-            if "validate" in stages:
+            renderings, failures = collect_renders(render_futures, catalog.umbrella)
+            # a failed rendering is the validate cell's finding (a shard rendering it for policy only keeps quiet)
+            diagnostics += [f for f in failures if "validate" not in stages or (f.environment, KubeVersion.parse(f.kubernetes_version)) in plan.validate]  # fmt: skip
+            if plan.validate:
+                tracker = Tracker(progress, "validate", 1)
                 runner = make_engine(engine)
+                wanted = [
+                    replace(r, resources=tuple(m for m in r.resources if chart_of(catalog, m.source) in plan.charts),
+                            versions=vs)
+                    for r in renderings
+                    if (vs := tuple(v for v in r.versions if (r.environment, v) in plan.validate))
+                ]  # fmt: skip
                 found, cases, records = validate_renderings(
-                    renderings, runner, catalog.project.crds, lambda path: chart_of(catalog, path)
+                    wanted, runner, catalog.project.crds, lambda path: chart_of(catalog, path)
                 )
                 diagnostics += found
                 checked += cases
-                resources = max((len(r.resources) for r in renderings), default=0)
+                resources = max((len(r.resources) for r in wanted), default=0)
                 engine_used = runner.name
-            if "policy" in stages:
-                policy = _policy(catalog, renderings, envs, checkov)
+                tracker.step(f"{len(plan.validate)} environment × Kubernetes version cell(s)")
+            if plan.policy:
+                tracker = Tracker(progress, "policy", 1)
+                policy = _policy(catalog, renderings, envs, checkov, names)
                 diagnostics += policy.diagnostics
                 checked += policy.checked
+                tracker.step(f"{len(names)} chart(s) × {len(envs)} environment(s)")
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
-    return CheckResult(tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms),
-                       engine_used, resources, tuple(records), checkov and "policy" in stages)  # fmt: skip
+    return CheckResult(
+        tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
+        records=tuple(records), checkov=checkov and bool(plan.policy), charts=names, shard=str(shard or ""),
+        matrix=matrix, cells=cells,
+    )  # fmt: skip

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from chartforge.check import CheckResult, Rendering, validate_renderings
+from chartforge.check import CheckResult, validate_renderings
 from chartforge.errors import UserError
 from chartforge.kube import KubeVersion
 from chartforge.manifests import load_manifests, objects_only
 from chartforge.policy.stage import PolicyUnit, check_policy
 from chartforge.policy.waivers import Waivers
+from chartforge.renderings import Rendering
 from chartforge.validate.engine import Engine
 from chartforge.yamlio import load_yaml
 

@@ -10,7 +10,7 @@ exactly what ``package`` produced. ``compat`` compares every chart with its last
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,9 +106,10 @@ def publish_charts(
     credentials: Credentials | None = None,
     retry: RetryPolicy | None = None,
     on_event: Callable[[ChartPublication], None] | None = None,
+    charts: Collection[str] | None = None,
     compat: bool = True,
 ) -> PublishResult:
-    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive.
+    """Package ``charts/`` (into ``dist``, else a scratch directory) and push every archive (or ``charts``).
 
     First (``compat``) every chart is compared with the newest version the registry holds: a content
     change without a version bump, a bump smaller than the change needs, or a change ``helm upgrade``
@@ -117,7 +118,7 @@ def publish_charts(
     if compat:
         refuse_unsafe(run_compat(root, target, credentials=credentials, retry=retry, helm=helm.path))
     with tempfile.TemporaryDirectory(prefix="chartforge-dist-") as scratch:
-        package = package_charts(Project(root).charts, dist or Path(scratch))
+        package = package_charts(Project(root).charts, dist or Path(scratch), only=charts)
         return publish(package, target, helm, credentials=credentials, retry=retry, on_event=on_event)
 
 
@@ -129,10 +130,11 @@ def diff_published(
     environments: Sequence[str] = (),
     credentials: Credentials | None = None,
     retry: RetryPolicy | None = None,
+    charts: Collection[str] | None = None,
 ) -> DiffResult:
-    """Package ``charts/`` in a scratch directory and diff it against the latest published versions."""
+    """Package ``charts/`` in a scratch directory and diff it (or ``charts``) against the latest published."""
     with tempfile.TemporaryDirectory(prefix="chartforge-diff-") as scratch:
-        package = package_charts(Project(root).charts, Path(scratch))
+        package = package_charts(Project(root).charts, Path(scratch), only=charts)
         return diff_charts(
             package, target, helm, values_dir=Project(root).values, environments=environments,
             credentials=credentials, retry=retry,

@@ -99,9 +99,8 @@ def test_notes_list_what_the_operator_must_create() -> None:
     ca = f"{UMBRELLA}-observability-elasticsearch-ca"
     assert _to_create(_notes("production")) == [ca]
     off = _to_create(_notes("production", "global.externalSecrets.enabled=false"))
+    # production's backups use workload identity: no object-store keys to create
     assert off == [
-        f"{UMBRELLA}-postgresql-ha-backup-s3",
-        f"{UMBRELLA}-mongodb-sharded-backup-s3",
         f"{UMBRELLA}-observability-elasticsearch",
         f"{UMBRELLA}-observability-jaeger-elasticsearch",
         ca,
@@ -141,12 +140,70 @@ def test_check_reads_declarations_from_the_merged_release_values(tmp_path: Path)
         result = run_check(root, stages=("policy",), environments=["staging"], kubernetes_versions=["1.37"])
         return [(d.code, d.chart, d.kind, d.field) for d in result.diagnostics if d.code.startswith("REF-")]
 
-    assert refs(project) == [
-        (
-            "REF-MISSING",
-            "mongodb-sharded",
-            "CronJob",
-            "spec.jobTemplate.spec.template.spec.volumes[s3].secret.secretName",
-        )
-    ]
+    found = refs(project)
+    # every workload that mounts the backup keys (backup and drill CronJobs, pbm-agents) is reported
+    assert (
+        "REF-MISSING",
+        "mongodb-sharded",
+        "CronJob",
+        "spec.jobTemplate.spec.template.spec.volumes[s3].secret.secretName",
+    ) in found
+    assert all(
+        code == "REF-MISSING"
+        and chart == "mongodb-sharded"
+        and field.endswith("volumes[s3].secret.secretName")
+        for code, chart, _, field in found
+    ), found
     assert refs(ROOT) == []
+
+
+def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "CronJob":
+        return [spec["jobTemplate"]["spec"]["template"]["spec"]]
+    template = spec.get("template") or {}
+    return [template["spec"]] if "containers" in (template.get("spec") or {}) else []
+
+
+def _secret_keys_read(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(secret name, key, where) for every required key a pod reads from a Secret."""
+    out: list[tuple[str, str, str]] = []
+    containers = spec.get("containers", []) + spec.get("initContainers", [])
+    for c in containers:
+        for e in c.get("env", []):
+            ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+            if ref and not ref.get("optional"):
+                out.append((ref["name"], ref["key"], f"{c['name']} env {e['name']}"))
+    for v in spec.get("volumes", []):
+        sources = [v["secret"]] if "secret" in v else []
+        sources += [s["secret"] for s in (v.get("projected") or {}).get("sources", []) if "secret" in s]
+        for s in sources:
+            name = s.get("secretName") or s.get("name")
+            if s.get("optional"):
+                continue
+            out += [(name, item["key"], f"volume {v['name']}") for item in s.get("items", [])]
+    return out
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_external_secrets_write_every_key_the_pods_read(env: str) -> None:
+    """A Secret written by an ExternalSecret must carry every key a pod reads from it, or the pod
+    fails with CreateContainerConfigError on a fresh install (postgresql-ha's patroni-password)."""
+    import yaml
+
+    text = render_text(UMBRELLA, env, "global.externalSecrets.enabled=true")
+    objects = [o for o in yaml.safe_load_all(text) if isinstance(o, dict)]
+    written = {
+        o["spec"]["target"]["name"]: {d["secretKey"] for d in o["spec"].get("data", [])}
+        for o in objects
+        if o.get("kind") == "ExternalSecret" and not o["spec"].get("dataFrom")
+    }
+    assert written, "production-style install renders no ExternalSecret"
+    missing = [
+        f"{o['kind']}/{o['metadata']['name']} {where}: key {key!r} not written to Secret {name}"
+        for o in objects
+        for spec in _pod_specs(o)
+        for name, key, where in _secret_keys_read(spec)
+        if name in written and key not in written[name]
+    ]
+    assert missing == []

@@ -125,11 +125,14 @@ def test_existing_secret_replaces_the_generated_one() -> None:
     for where, spec in pod_specs(objects):
         for volume in spec["volumes"]:
             secret = volume.get("secret", {}).get("secretName")
-            assert secret in (
-                None,
-                "mongo-creds",
-                f"{CHART}-tls",
-                "spotify-ai-agent-mongodb-sharded-backup-s3",
+            assert (
+                secret
+                in (
+                    None,
+                    "mongo-creds",
+                    f"{CHART}-tls",
+                    f"{CHART}-backup-s3",  # backup.credentials.existingSecret empty: <release>-mongodb-sharded-backup-s3
+                )
             ), (
                 where,
                 volume,

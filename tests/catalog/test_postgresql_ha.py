@@ -208,7 +208,7 @@ def test_production_reaches_the_object_store_by_workload_identity_without_static
 def test_static_keys_stay_possible() -> None:
     spilo = env_of(container(members(rendered(CHART, "staging")), "postgresql"))
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        assert spilo[key]["secretKeyRef"]["name"] == "postgresql-ha-backup-s3"
+        assert spilo[key]["secretKeyRef"]["name"] == "spotify-ai-agent-postgresql-ha-backup-s3"
     objects = render_with("staging", "backup.credentials.mode=workloadIdentity", "backup.s3.existingSecret=")
     assert "AWS_ACCESS_KEY_ID" not in env_of(container(members(objects), "postgresql"))
     assert "annotations" not in one(objects, "ServiceAccount", "-postgresql")["metadata"]

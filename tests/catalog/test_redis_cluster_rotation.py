@@ -181,6 +181,12 @@ def tls_node(tmp_path: Path) -> Iterator[dict[str, object]]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+        # The reloader's first tick may come before redis-server answers: wait until it has applied
+        # the files once, so that the next change the test makes is a reload, not its first apply.
+        while "TLS certificate files in use" not in (tmp_path / "reloader.log").read_text():
+            if time.monotonic() > deadline + INTERVAL + 10:
+                raise AssertionError((tmp_path / "reloader.log").read_text())
+            time.sleep(0.2)
         yield {"port": port, "pki": pki, "mount": mount, "root": tmp_path}
     finally:
         for proc in (reloader, server):

@@ -443,9 +443,8 @@ def test_external_secrets_rotate_with_refresh_interval() -> None:
         (CHART, f"{CHART}-{purpose}")
         for purpose in (
             "postgresql-ha-credentials", "redis-cluster-auth", "mongodb-sharded-auth",
-            "postgresql-ha-backup-s3", "mongodb-sharded-backup-s3", "observability-elasticsearch",
-            "observability-jaeger-elasticsearch",
-        )
+            "observability-elasticsearch", "observability-jaeger-elasticsearch",
+        )  # production's backups use workload identity: no object-store keys
     }  # fmt: skip
     assert set(stores) == {CHART}  # a SecretStore wherever an ExternalSecret goes
     for es in externals:

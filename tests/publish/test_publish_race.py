@@ -87,6 +87,10 @@ def _start_publish(project: Path, registry: LocalRegistry, target: RegistryTarge
     env = {**os.environ, **registry.cli_env, "CHARTFORGE_LOCK_DIR": str(lock_dir)}
     args = [sys.executable, "-m", "chartforge", "-C", str(project), "publish", *registry.cli_args(target)]
     args += ["--backoff", "0.1", "--retries", "3", "--dist", str(project / "dist")]
+    # The race under test is between pushes. With the release-safety comparison on, a loser that starts
+    # after the winner's push is refused earlier (CF-REL-001, tests/publish/test_compat_e2e.py); skip it
+    # here so every round exercises the publish lock and the read-back after each push.
+    args += ["--skip-compat"]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.select import ChangedSinceOpt, ChartOpt, selected
 from chartforge.compile.build import build
-from chartforge.errors import EXIT_FINDINGS
+from chartforge.errors import EXIT_FINDINGS, UsageError
 
 
 @app.command("build")
@@ -15,9 +18,21 @@ def build_cmd(
         False, "--check", help="Write nothing; exit 1 listing every file that differs."
     ),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
+    chart: list[str] = ChartOpt,
+    changed_since: str | None = ChangedSinceOpt,
 ) -> None:
-    """Compile sources/ into charts/<chart>/ and values/<env>.yaml, atomically and deterministically."""
+    """Compile sources/ into charts/<chart>/ and values/<env>.yaml, atomically and deterministically.
+
+    With ``--check``, ``--chart``/``--changed-since`` report only the drift of the selected charts
+    (and of values/, which every chart shares); a build always compiles the whole catalog.
+    """
+    if (chart or changed_since is not None) and not check:
+        raise UsageError("--chart and --changed-since apply to 'build --check' only; a build is always whole")
+    selection = selected(chart, changed_since)
     result = build(state.root, check=check)
+    if selection is not None:
+        mine = (*(f"charts/{c}/" for c in selection.charts), "values/")
+        result = replace(result, changes=tuple(c for c in result.changes if c.path.startswith(mine)))
     if output is OutputFormat.json:
         emit_json(result.to_dict())
     else:

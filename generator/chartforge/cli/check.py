@@ -10,9 +10,13 @@ import typer
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
 from chartforge.cli._app import OutputFormat, app, emit_json, one_of, state
+from chartforge.cli.progress import ProgressPrinter
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
+from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.compat.run import with_compat
 from chartforge.errors import EXIT_FINDINGS, UsageError
+from chartforge.shard import Shard
+from chartforge.shardmerge import merge_reports, shard_dict
 from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
 CHECK_STAGES = (*ALL_STAGES, "compat")  # compat: release safety, with --against
@@ -33,9 +37,12 @@ def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title:
     if junit is not None:
         report.write_junit(junit, result.diagnostics, result.checked, name=title)
     if output is OutputFormat.json:
-        emit_json(result.to_dict())
+        data = result.to_dict()
+        if result.shard:
+            data |= shard_dict(result)
+        emit_json(data)
     else:
-        report.render_result(result, title=title)
+        report.render_result(result, title=f"{title} (shard {result.shard})" if result.shard else title)
     if result.failed:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -66,6 +73,14 @@ def check_cmd(
     output: OutputFormat = _OUT,
     junit: Path = _JUNIT,
     jobs: int = _JOBS,
+    chart: list[str] = ChartOpt,
+    changed_since: str | None = ChangedSinceOpt,
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        metavar="I/N",
+        help="Run shard I of N (CI matrix); merge with 'chartforge report merge'.",
+    ),
 ) -> None:
     """Lint, validate and policy-check every chart × environment × Kubernetes version in one pass.
 
@@ -76,9 +91,16 @@ def check_cmd(
     if "compat" in wanted and not against:
         raise UsageError("stage compat needs --against oci://REGISTRY/NS or git:REF", key="--stage")
     stages = cast(tuple[Stage, ...], tuple(s for s in wanted if s != "compat"))
-    result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
-                       helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs)  # fmt: skip
-    if against:
+    part = Shard.parse(shard) if shard is not None else None
+    only = names(selected(chart, changed_since))
+    progress = ProgressPrinter()
+    try:
+        result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
+                           helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs, charts=only,
+                           shard=part, progress=progress)  # fmt: skip
+    finally:
+        progress.close()
+    if against and (part is None or part.index == 1):  # compat runs once: in shard 1 of a sharded check
         result = with_compat(result, state.root, against, environments=env, helm=helm, plain_http=plain_http,
                              ca_file=ca_file, credentials=resolve_credentials(password_stdin))  # fmt: skip
     finish(result, output, junit, "chartforge check")
@@ -96,6 +118,22 @@ def lint_cmd(
     stages: tuple[Stage, ...] = ("lint",)
     result = run_check(state.root, stages=stages, environments=env, helm=helm, jobs=jobs)
     finish(result, output, junit, "chartforge lint")
+
+
+report_app = typer.Typer(help="Work with check reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("merge")
+def merge_cmd(
+    reports: list[Path] = typer.Argument(
+        ..., help="The JSON report of every shard (check --shard I/N -o json)."
+    ),
+    output: OutputFormat = _OUT,
+    junit: Path = _JUNIT,
+) -> None:
+    """Combine the shards of one check into one result: exit 0 clean, 1 findings, 2 incomplete or mixed shards."""
+    finish(merge_reports(reports), output, junit, "chartforge check")
 
 
 __all__ = ["EngineName", "finish"]

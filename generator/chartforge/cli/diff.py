@@ -18,6 +18,7 @@ from chartforge.cli.publish import (
     resolve_credentials,
     resolve_target,
 )
+from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import EXIT_FINDINGS
 from chartforge.pipeline import diff_published
 from chartforge.publish.helmreg import select_helm
@@ -35,13 +36,16 @@ def diff_cmd(
     retries: int = RetriesOpt,
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when anything differs."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
+    chart: list[str] = ChartOpt,
+    changed_since: str | None = ChangedSinceOpt,
 ) -> None:
     """Per chart and environment: unified diff of `helm template`, local vs latest published."""
+    only = names(selected(chart, changed_since))
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     result = diff_published(
         state.root, target, select_helm(target, helm), environments=env, credentials=credentials,
-        retry=RetryPolicy(attempts=retries),
+        retry=RetryPolicy(attempts=retries), charts=only,
     )  # fmt: skip
     if output is OutputFormat.json:
         emit_json(result.to_dict())

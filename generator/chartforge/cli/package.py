@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
 from chartforge.package import Signer, package_charts
 from chartforge.project import Project
@@ -36,17 +37,21 @@ def package_cmd(
         None, "--key", help=f"Exported OpenPGP secret key file for --sign (passphrase: ${PASSPHRASE_ENV})."
     ),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
+    chart: list[str] = ChartOpt,
+    changed_since: str | None = ChangedSinceOpt,
 ) -> None:
-    """Package every chart into reproducible archives; the umbrella embeds its sub-charts."""
+    """Package every chart (or the selected ones) into reproducible archives; the umbrella embeds its sub-charts."""
+    only = names(selected(chart, changed_since))
     result = package_charts(
         charts or Project(state.root).charts,
         out or Project(state.root).dist,
         signer=signer_from_options(sign, key),
+        only=only,
     )
     if output is OutputFormat.json:
         emit_json(result.to_dict())
         return
-    for chart in result.charts:
-        signed = " (signed)" if chart.provenance else ""
-        err(f"{chart.sha256}  {chart.path}{signed}")
+    for packaged in result.charts:
+        signed = " (signed)" if packaged.provenance else ""
+        err(f"{packaged.sha256}  {packaged.path}{signed}")
     err(f"packaged {len(result.charts)} chart(s); checksums in {result.sums_file}")

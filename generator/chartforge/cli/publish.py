@@ -9,6 +9,7 @@ import typer
 
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.package import signer_from_options
+from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
 from chartforge.pipeline import publish_charts, release
 from chartforge.publish.helmreg import select_helm
@@ -85,6 +86,8 @@ def publish_cmd(
     backoff: float = BackoffOpt,
     skip_compat: bool = SkipCompatOpt,
     output: OutputFormat = OutputOpt,
+    chart: list[str] = ChartOpt,
+    changed_since: str | None = ChangedSinceOpt,
 ) -> None:
     """Package charts/ and push every chart, sub-charts first; same version + same content is a no-op.
 
@@ -92,12 +95,13 @@ def publish_cmd(
     without a version bump, a bump smaller than the change needs, or a change `helm upgrade` refuses
     stops the publish before anything is packaged or pushed (exit 4).
     """
+    only = names(selected(chart, changed_since))
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)
     result = publish_charts(
         state.root, target, select_helm(target, helm), dist=dist, credentials=credentials, retry=policy,
-        on_event=_progress, compat=not skip_compat,
+        on_event=_progress, compat=not skip_compat, charts=only,
     )  # fmt: skip
     render_result(result, output)
 

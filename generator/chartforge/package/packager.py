@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,8 +96,13 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def package_charts(charts_dir: Path, out_dir: Path, *, signer: Signer | None = None) -> PackageResult:
-    """Package every chart under ``charts_dir`` into ``out_dir``; optionally sign them.
+def package_charts(
+    charts_dir: Path, out_dir: Path, *, signer: Signer | None = None, only: Collection[str] | None = None
+) -> PackageResult:
+    """Package every chart under ``charts_dir`` (or the ``only`` ones) into ``out_dir``; optionally sign them.
+
+    With ``only``, every chart is still archived in memory (an umbrella embeds its sub-charts'
+    archives) but only the selected ones are written, signed and listed in ``SHA256SUMS``.
 
     Everything is written into a staging folder inside ``out_dir`` first: a full disk or any
     failure there leaves ``out_dir`` as it was (no new sub-chart beside an old umbrella, no
@@ -108,6 +114,7 @@ def package_charts(charts_dir: Path, out_dir: Path, *, signer: Signer | None = N
     archives: dict[str, bytes] = {}
     for chart in charts:
         archives[chart.name] = write_tgz(chart_members(chart, archives))
+    charts = tuple(c for c in charts if only is None or c.name in only)
     signed: dict[str, bytes] = {}
     if signer is not None:
         items = [(archives[c.name], c.archive_name, c.metadata) for c in charts]

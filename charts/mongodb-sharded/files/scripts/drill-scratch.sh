@@ -34,7 +34,8 @@ trap 'teardown' EXIT
 trap 'exit 143' TERM INT
 
 check initiate
-mongos --configdb="$(check configdb)" --port=27017 --bind_ip=127.0.0.1 > "$SCRATCH_DIR/mongos.log" 2>&1 &
+configdb="$(check configdb)"  # here, not inside the background command: set -e sees it fail
+mongos --configdb="$configdb" --port=27017 --bind_ip=127.0.0.1 > "$SCRATCH_DIR/mongos.log" 2>&1 &
 router=$!
 check shards
 touch "$SHARED_DIR/ready"

@@ -58,7 +58,11 @@ reload_tls() {
     tls-cert-file "$REDIS_TLS_DIR/tls.crt" tls-key-file "$REDIS_TLS_DIR/tls.key" \
     tls-ca-cert-file "$REDIS_TLS_DIR/ca.crt" 2>&1 | tr -d '\r')"
   if [ "$reply" = "OK" ]; then
-    [ -z "${tls_applied:-}" ] || log "TLS certificate reloaded"
+    if [ -z "${tls_applied:-}" ]; then
+      log "TLS certificate files in use"
+    else
+      log "TLS certificate reloaded"
+    fi
     tls_applied="$state"
   else
     log "TLS reload not applied yet: $reply"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -76,6 +76,15 @@ _SUFFIX: dict[str, Decimal] = {k: Decimal(str(v)) for k, v in {
     "": 1, "m": "0.001", "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
 }.items()}  # fmt: skip
+
+
+def selector_changed(pair: Pair, ctx: Context) -> Iterator[Violation]:
+    """``spec.selector`` differs between the two releases (immutable on every workload kind)."""
+    if pair.old is None or pair.new is None:
+        return
+    old, new = pair.old.get("spec", "selector"), pair.new.get("spec", "selector")
+    if not same(old, new):
+        yield Violation("spec.selector", f"selector changes from {show(old)} to {show(new)}")
 
 
 def quantity(value: Any) -> Decimal | None:

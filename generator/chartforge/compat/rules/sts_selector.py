@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from chartforge.compat.objects import Pair
-from chartforge.compat.rules._base import K8S, Context, Rule, Violation, same, show
-
-
-def _check(pair: Pair, ctx: Context) -> Iterator[Violation]:
-    if pair.old is None or pair.new is None:
-        return
-    old, new = pair.old.get("spec", "selector"), pair.new.get("spec", "selector")
-    if not same(old, new):
-        yield Violation("spec.selector", f"selector changes from {show(old)} to {show(new)}")
-
+from chartforge.compat.rules._base import K8S, Rule, selector_changed
 
 RULE = Rule(
     id="CF-UPG-001",
@@ -26,5 +14,5 @@ RULE = Rule(
     "updateStrategy, ordinals, persistentVolumeClaimRetentionPolicy and minReadySeconds",
     fix="keep the selector labels stable (never put the chart version in them); if it must change, declare a "
     "break: delete the StatefulSet with --cascade=orphan before upgrading so pods and volumes stay",
-    check=_check,
+    check=selector_changed,
 )

@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from chartforge.compat.objects import Pair
-from chartforge.compat.rules._base import K8S, Context, Rule, Violation, same, show
-
-
-def _check(pair: Pair, ctx: Context) -> Iterator[Violation]:
-    if pair.old is None or pair.new is None:
-        return
-    old, new = pair.old.get("spec", "selector"), pair.new.get("spec", "selector")
-    if not same(old, new):
-        yield Violation("spec.selector", f"selector changes from {show(old)} to {show(new)}")
-
+from chartforge.compat.rules._base import K8S, Rule, selector_changed
 
 RULE = Rule(
     id="CF-UPG-006",
@@ -25,5 +13,5 @@ RULE = Rule(
     why="helm upgrade fails with 'field is immutable'; a selector change would also orphan the running pods",
     fix="keep selector labels stable (no chart version, no values-dependent labels); to change them, rename "
     "the workload (a new object) in a declared break",
-    check=_check,
+    check=selector_changed,
 )
