@@ -3,7 +3,8 @@
 The matrix runs in one pass and collects every finding before deciding the exit code:
 
 1. **drift** — ``charts/`` and ``values/`` must be what ``sources/`` produces;
-2. **lint** — ``helm lint --strict`` per chart × environment × helm binary (3 and 4);
+2. **lint** — ``helm lint --strict`` per chart × environment × helm binary (3 and 4), charts with
+   values of the same content sharing one helm process (:mod:`chartforge.lintbatch`);
 3. **render** — ``helm template`` of the umbrella per environment × Kubernetes version
    (the objects exactly as ``helm install -f values/<env>.yaml`` would create them);
    identical renderings across versions are parsed once;
@@ -32,7 +33,8 @@ from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
 from chartforge.errors import UsageError, UserError
 from chartforge.kube import KubeVersion
-from chartforge.lint import LintTarget, lint_chart
+from chartforge.lint import LintTarget
+from chartforge.lintbatch import Batch, group_targets, lint_batch
 from chartforge.manifests import Manifest
 from chartforge.policy import load_waivers
 from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
@@ -109,8 +111,8 @@ def _drift(catalog: Catalog, charts: Sequence[str], tracker: Tracker) -> list[Di
 
 def _submit_lint(
     pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str],
-    plan: Plan, listener: Listener | None,
-) -> tuple[list[Future[list[Diagnostic]]], list[Checked]]:  # fmt: skip
+    plan: Plan, listener: Listener | None, workers: int,
+) -> tuple[list[Future[list[tuple[int, list[Diagnostic]]]]], list[Checked]]:  # fmt: skip
     targets = []
     for chart in catalog.charts:
         for env in envs:
@@ -122,19 +124,22 @@ def _submit_lint(
     runs = [(h, t) for h in helms for t in targets if (t.chart, t.environment, h.version) in plan.lint]
     tracker = Tracker(listener, "lint", len(runs))
 
-    def lint(h: Helm, t: LintTarget) -> list[Diagnostic]:
-        found = lint_chart(h, t)
-        tracker.step(f"{t.chart} × {t.environment} × helm {h.version}")
-        return found
+    order = {(h.path, t): i for i, (h, t) in enumerate(runs)}
 
-    futures = [pool.submit(lint, h, t) for h, t in runs]
+    def lint(batch: Batch) -> list[tuple[int, list[Diagnostic]]]:  # several charts per helm process
+        found = lint_batch(batch)
+        for t in batch.targets:
+            tracker.step(f"{t.chart} × {t.environment} × helm {batch.helm.version}")
+        return [(order[batch.helm.path, t], found[t]) for t in batch.targets]
+
+    futures = [pool.submit(lint, b) for b in group_targets(runs, workers)]
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
                for h, t in runs]  # fmt: skip
     return futures, checked
 
 
-def _collect_lint(futures: Sequence[Future[list[Diagnostic]]]) -> list[Diagnostic]:
-    found = [d for f in futures for d in f.result()]
+def _collect_lint(futures: Sequence[Future[list[tuple[int, list[Diagnostic]]]]]) -> list[Diagnostic]:
+    found = [d for _, ds in sorted((r for f in futures for r in f.result()), key=lambda r: r[0]) for d in ds]
     return [replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found]
 
 
@@ -237,7 +242,7 @@ def run_check(
         render_futures = (
             submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
-        lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress)
+        lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress, jobs)
         if render_futures:
             renderings, failures = collect_renders(render_futures, catalog.umbrella)
             # a failed rendering is the validate cell's finding (a shard rendering it for policy only keeps quiet)

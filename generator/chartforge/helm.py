@@ -50,3 +50,15 @@ def lint(
     for file in values_files:
         args += ["-f", str(file)]
     return proc.run(args, check=False, what=f"helm lint {chart_dir.name}")
+
+
+def lint_many(
+    helm: Helm, chart_dirs: Sequence[Path], *, values_files: Sequence[Path] = (), strict: bool = True
+) -> proc.Completed:
+    """One ``helm lint`` over several charts with the same values: one ``==> Linting DIR`` section each."""
+    args = [helm.path, "lint", *(str(d) for d in chart_dirs)]
+    if strict:
+        args.append("--strict")
+    for file in values_files:
+        args += ["-f", str(file)]
+    return proc.run(args, check=False, what=f"helm lint ({len(chart_dirs)} charts)")
