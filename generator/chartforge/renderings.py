@@ -2,7 +2,9 @@
 
 ``helm template`` of the umbrella (every sub-chart at once) with one environment's values file and
 ``--kube-version``: the objects exactly as ``helm install -f values/<env>.yaml`` would create them.
-Renderings that come out identical for several Kubernetes versions are kept (and parsed) once.
+Renderings that come out identical for several Kubernetes versions are kept (and parsed) once;
+when no template can tell the versions apart (:mod:`chartforge.renderreuse`) the umbrella is
+rendered once per environment and that text serves every version.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from chartforge.errors import ToolError, ToolNotFound
 from chartforge.kube import KubeVersion
 from chartforge.manifests import Manifest, parse_manifest_text
 from chartforge.progress import Tracker
+from chartforge.renderreuse import version_independent
 from chartforge.tools import Helm
 
 
@@ -37,13 +40,16 @@ RenderOutcome = tuple[str, KubeVersion, "str | Diagnostic"]
 def submit_renders(
     pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path,
     pairs: Sequence[tuple[str, KubeVersion]], tracker: Tracker,
-) -> list[Future[RenderOutcome]]:  # fmt: skip
+) -> list[Future[list[RenderOutcome]]]:  # fmt: skip
+    """One ``helm template`` per environment × version, or per environment when no chart can tell the versions apart."""
     umbrella = assembled / catalog.umbrella
     values = {env: catalog.project.values_file(env) for env, _ in pairs}
+    by_env: dict[str, list[KubeVersion]] = {}
+    for env, version in pairs:
+        by_env.setdefault(env, []).append(version)
 
     def render(env: str, version: KubeVersion) -> RenderOutcome:
         try:
-            tracker.step(f"{env} × Kubernetes {version}")
             text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
                                     kube_version=version.full, namespace=catalog.umbrella)  # fmt: skip
             return env, version, text
@@ -56,13 +62,32 @@ def submit_renders(
                 path=f"values/{env}.yaml",
             )  # fmt: skip
 
-    return [pool.submit(render, e, v) for e, v in pairs]
+    def each(env: str, version: KubeVersion) -> list[RenderOutcome]:
+        tracker.step(f"{env} × Kubernetes {version}")
+        return [render(env, version)]
+
+    def shared(env: str, versions: Sequence[KubeVersion]) -> list[RenderOutcome]:
+        # nothing reads .Capabilities and every kubeVersion admits them all: one text for every version
+        _, _, out = render(env, max(versions))
+        if isinstance(out, Diagnostic):  # a failure is reported per version, exactly as before
+            return [o for v in versions for o in each(env, v)]
+        for v in versions:
+            tracker.step(f"{env} × Kubernetes {v}")
+        return [(env, v, out) for v in versions]
+
+    futures = []
+    for env, versions in by_env.items():
+        if len(versions) > 1 and version_independent(umbrella, [values[env]], versions):
+            futures.append(pool.submit(shared, env, versions))
+        else:
+            futures += [pool.submit(each, env, v) for v in versions]
+    return futures
 
 
 def collect_renders(
-    futures: Sequence[Future[RenderOutcome]], umbrella: str
+    futures: Sequence[Future[list[RenderOutcome]]], umbrella: str
 ) -> tuple[list[Rendering], list[Diagnostic]]:
-    results = [f.result() for f in futures]
+    results = [r for f in futures for r in f.result()]
     failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
     grouped: dict[tuple[str, str], list[KubeVersion]] = {}
     for env, version, out in results:
