@@ -35,11 +35,13 @@ from chartforge.errors import UsageError, UserError
 from chartforge.kube import KubeVersion
 from chartforge.lint import LintTarget
 from chartforge.lintbatch import Batch, group_targets, lint_batch
+from chartforge.lintcache import LintCache
 from chartforge.manifests import Manifest
 from chartforge.policy import load_waivers
 from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
 from chartforge.progress import Listener, Tracker
 from chartforge.renderings import Rendering, collect_renders, submit_renders
+from chartforge.resultcache import ResultCache, default_root
 from chartforge.shard import Cell, Plan, Shard, plan_run
 from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
@@ -111,7 +113,7 @@ def _drift(catalog: Catalog, charts: Sequence[str], tracker: Tracker) -> list[Di
 
 def _submit_lint(
     pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str],
-    plan: Plan, listener: Listener | None, workers: int,
+    plan: Plan, listener: Listener | None, workers: int, cache: ResultCache,
 ) -> tuple[list[Future[list[tuple[int, list[Diagnostic]]]]], list[Checked]]:  # fmt: skip
     targets = []
     for chart in catalog.charts:
@@ -125,14 +127,21 @@ def _submit_lint(
     tracker = Tracker(listener, "lint", len(runs))
 
     order = {(h.path, t): i for i, (h, t) in enumerate(runs)}
+    cached = LintCache(catalog, cache)
+    hits, todo = cached.split(runs)  # an unchanged cell is not linted again
+    for i in hits:
+        tracker.step(f"{runs[i][1].chart} × {runs[i][1].environment} × helm {runs[i][0].version} (cached)")
 
     def lint(batch: Batch) -> list[tuple[int, list[Diagnostic]]]:  # several charts per helm process
         found = lint_batch(batch)
+        cached.store(batch.helm, found)
         for t in batch.targets:
             tracker.step(f"{t.chart} × {t.environment} × helm {batch.helm.version}")
         return [(order[batch.helm.path, t], found[t]) for t in batch.targets]
 
-    futures = [pool.submit(lint, b) for b in group_targets(runs, workers)]
+    futures = [pool.submit(lint, b) for b in group_targets(todo, workers)]
+    if hits:
+        futures.append(pool.submit(lambda: list(hits.items())))
     checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
                for h, t in runs]  # fmt: skip
     return futures, checked
@@ -213,8 +222,11 @@ def run_check(
     charts: Sequence[str] | None = None,
     shard: Shard | None = None,
     progress: Listener | None = None,
+    cache: bool = True,
 ) -> CheckResult:
-    """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only."""
+    """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only.
+
+    ``cache``: look lint cells up in the result cache (:mod:`chartforge.resultcache`) and store them."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
     for version in kubernetes_versions or ():
@@ -242,7 +254,10 @@ def run_check(
         render_futures = (
             submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
-        lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress, jobs)
+        store = ResultCache(default_root() if cache else None)
+        lint_futures, lint_checked = _submit_lint(
+            pool, catalog, helms, assembled, envs, plan, progress, jobs, store
+        )
         if render_futures:
             renderings, failures = collect_renders(render_futures, catalog.umbrella)
             # a failed rendering is the validate cell's finding (a shard rendering it for policy only keeps quiet)

@@ -30,6 +30,11 @@ _HELM = typer.Option(
 _OUT = typer.Option(OutputFormat.text, "--output", "-o", help="text (table) or json.")
 _JUNIT = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file.")
 _JOBS = typer.Option(None, "--jobs", "-j", help="Parallel helm calls (default: CPU count).")
+_NO_CACHE = typer.Option(
+    False,
+    "--no-cache",
+    help="Lint every cell again instead of reusing unchanged results (README: result cache).",
+)
 
 
 def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title: str) -> None:
@@ -81,6 +86,7 @@ def check_cmd(
         metavar="I/N",
         help="Run shard I of N (CI matrix); merge with 'chartforge report merge'.",
     ),
+    no_cache: bool = _NO_CACHE,
 ) -> None:
     """Lint, validate and policy-check every chart × environment × Kubernetes version in one pass.
 
@@ -97,7 +103,7 @@ def check_cmd(
     try:
         result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
                            helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs, charts=only,
-                           shard=part, progress=progress)  # fmt: skip
+                           shard=part, progress=progress, cache=not no_cache)  # fmt: skip
     finally:
         progress.close()
     if against and (part is None or part.index == 1):  # compat runs once: in shard 1 of a sharded check
@@ -113,10 +119,11 @@ def lint_cmd(
     output: OutputFormat = _OUT,
     junit: Path = _JUNIT,
     jobs: int = _JOBS,
+    no_cache: bool = _NO_CACHE,
 ) -> None:
     """helm lint --strict for every chart × environment values file, with helm 3 and helm 4."""
     stages: tuple[Stage, ...] = ("lint",)
-    result = run_check(state.root, stages=stages, environments=env, helm=helm, jobs=jobs)
+    result = run_check(state.root, stages=stages, environments=env, helm=helm, jobs=jobs, cache=not no_cache)
     finish(result, output, junit, "chartforge lint")
 
 

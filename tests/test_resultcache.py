@@ -1,0 +1,148 @@
+"""The result cache: a cached lint cell is not run again and the output is that of an uncached run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from chartforge.compile.build import build
+from chartforge.diagnostics import Diagnostic
+from chartforge.resultcache import ResultCache, cell_key
+from chartforge.tools import find_helms
+from tests.conftest import CASES, copy_tree, require_tool, run_cli
+
+FOUND = [
+    Diagnostic(
+        "error",
+        "HELM-LINT-ERROR",
+        "boom",
+        stage="lint",
+        chart="a",
+        environment="dev",
+        path="charts/a",
+        extra=(("helm", "v4.1.4"),),
+    ),
+    Diagnostic("info", "HELM-LINT-INFO", "icon is recommended", stage="lint", chart="a", line=3),
+]
+
+
+def test_round_trip_and_misses(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "c")
+    key = cell_key("lint", "a", "dev")
+    assert cache.get(key) is None
+    cache.put(key, FOUND)
+    assert cache.get(key) == FOUND
+    assert [d.extra for d in cache.get(key) or []] == [d.extra for d in FOUND]
+    assert cache.get(cell_key("lint", "a", "prod")) is None, "another part, another key"
+    assert list((tmp_path / "c").rglob("*.tmp")) == [], "no temporary file left behind"
+    off = ResultCache(None)
+    off.put(key, FOUND)
+    assert off.get(key) is None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # truncated
+        lambda text: text.replace("boom", "bOom"),  # still JSON, the checksum no longer matches
+        lambda text: "[]",  # another shape
+        lambda text: text.replace('"severity": "error"', '"severity": "error", "x": 1'),
+    ],
+)
+def test_a_damaged_entry_is_a_miss_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, damage
+) -> None:  # type: ignore[no-untyped-def]
+    cache = ResultCache(tmp_path)
+    key = cell_key("lint", "a")
+    cache.put(key, FOUND)
+    entry = next(tmp_path.rglob(f"{key}.json"))
+    entry.write_text(damage(entry.read_text()))
+    with caplog.at_level(logging.WARNING, logger="chartforge.cache"):
+        assert cache.get(key) is None
+    assert "ignoring unreadable cache entry" in caplog.text and str(entry) in caplog.text
+
+
+BIG = [Diagnostic("error", "X", "m" * 2000, line=i) for i in range(300)]
+
+
+def _write_forever(root: Path, key: str) -> None:
+    cache = ResultCache(root)
+    while True:
+        cache.put(key, BIG)
+        cache.put(key, FOUND)
+
+
+def test_readers_never_see_a_half_written_entry(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cache = ResultCache(tmp_path)
+    key = cell_key("lint", "big")
+    cache.put(key, FOUND)
+    seen: set[int] = set()
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_write_forever, args=(tmp_path, key), daemon=True) for _ in range(2)]
+    for w in writers:
+        w.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="chartforge.cache"):
+            for _ in range(1500):
+                got = cache.get(key)
+                assert got is not None and got in (BIG, FOUND), "the whole old entry or the whole new one"
+                seen.add(len(got))
+    finally:
+        for w in writers:
+            w.kill()
+            w.join()
+    assert seen == {300, 2} and caplog.text == ""
+
+
+@pytest.mark.helm
+def test_second_check_reuses_every_cell_and_a_change_reruns_only_its_cells(tmp_path: Path) -> None:
+    require_tool("helm")
+    root = copy_tree(CASES / "build" / "base", tmp_path / "project")
+    # a finding in beta, so cached findings are not just empty lists
+    chart = root / "sources/charts/beta/chart.yaml"
+    chart.write_text(
+        "".join(line for line in chart.read_text().splitlines(True) if not line.startswith("icon:"))
+    )
+    build(root)
+    helm = find_helms()[-1]
+    log = tmp_path / "calls.log"
+    wrapper = tmp_path / "helm"
+    wrapper.write_text(f'#!/bin/sh\n[ "$1" = lint ] && echo "$@" >> {log}\nexec {helm.path} "$@"\n')
+    wrapper.chmod(0o755)
+    env = {"CHARTFORGE_CACHE": str(tmp_path / "cache")}
+    args = ("-C", str(root), "check", "--helm", str(wrapper), "--engine", "builtin", "-o", "json")
+
+    def run(*extra: str) -> tuple[dict[str, object], list[str], str]:
+        log.write_text("")
+        result = run_cli(*args, *extra, env=env)
+        assert result.returncode in (0, 1), result.stderr
+        return json.loads(result.stdout), log.read_text().splitlines(), result.stderr
+
+    first, calls, _ = run()
+    assert calls and any(d["chart"] == "beta" and d["stage"] == "lint" for d in first["diagnostics"])  # type: ignore[attr-defined, index]
+    second, calls, _ = run()
+    assert calls == [], "every lint cell came from the cache"
+    assert second == first
+
+    template = root / "sources/charts/alpha/templates/configmap.yaml.j2"
+    template.write_text(template.read_text() + "\n# changed\n")
+    build(root)
+    third, calls, _ = run()
+    linted = {
+        Path(word).name
+        for line in calls
+        for word in line.split()
+        if word.startswith("/") and "/values" not in word
+    }
+    assert linted == {"alpha", "suite"}, "the changed sub-chart and the umbrella, nothing else"
+    assert third == run("--no-cache")[0]
+
+    for entry in (tmp_path / "cache" / "results").rglob("*.json"):
+        entry.write_text(entry.read_text()[:10])
+    fourth, calls, stderr = run()
+    assert "ignoring unreadable cache entry" in stderr and calls
+    assert fourth == third
