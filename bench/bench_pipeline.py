@@ -66,11 +66,11 @@ def shell_loop_script(root: Path, work: Path) -> Path:
                 lines.append(f"{helm} lint --strict charts/{chart.name} -f {values} >/dev/null")
     for env in catalog.environments:
         for version in catalog.kubernetes_versions:
-            store = SchemaStore(version, crd_dir=catalog.sources / "crds")
+            store = SchemaStore(str(version), crd_dir=catalog.sources / "crds")
             out = work / f"rendered-{env}-{version}.yaml"
             lines.append(
                 f"{helms[-1]} template {catalog.umbrella} charts/{catalog.umbrella} -n {catalog.umbrella} "
-                f"-f {root}/values/{env}.yaml --kube-version {version}.0 > {out}"
+                f"-f {root}/values/{env}.yaml --kube-version {version.full} > {out}"
             )
             crd = f" -schema-location '{store.crd_location}'" if store.crd_location else ""
             lines.append(
