@@ -111,7 +111,7 @@ def test_second_check_reuses_every_cell_and_a_change_reruns_only_its_cells(tmp_p
     helm = find_helms()[-1]
     log = tmp_path / "calls.log"
     wrapper = tmp_path / "helm"
-    wrapper.write_text(f'#!/bin/sh\n[ "$1" = lint ] && echo "$@" >> {log}\nexec {helm.path} "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\n[ "$1" = version ] || echo "$@" >> {log}\nexec {helm.path} "$@"\n')
     wrapper.chmod(0o755)
     env = {"CHARTFORGE_CACHE": str(tmp_path / "cache")}
     args = ("-C", str(root), "check", "--helm", str(wrapper), "--engine", "builtin", "-o", "json")
@@ -123,18 +123,23 @@ def test_second_check_reuses_every_cell_and_a_change_reruns_only_its_cells(tmp_p
         return json.loads(result.stdout), log.read_text().splitlines(), result.stderr
 
     first, calls, _ = run()
-    assert calls and any(d["chart"] == "beta" and d["stage"] == "lint" for d in first["diagnostics"])  # type: ignore[attr-defined, index]
+    assert {c.split()[0] for c in calls} == {"lint", "template"}
+    assert any(d["chart"] == "beta" and d["stage"] == "lint" for d in first["diagnostics"])  # type: ignore[attr-defined, index]
     second, calls, _ = run()
-    assert calls == [], "every lint cell came from the cache"
+    assert calls == [], "every lint cell, the renderings, validation and policy came from the cache"
     assert second == first
 
     template = root / "sources/charts/alpha/templates/configmap.yaml.j2"
     template.write_text(template.read_text() + "\n# changed\n")
     build(root)
     third, calls, _ = run()
+    assert sum(c.startswith("template ") for c in calls) == 2, (
+        "the umbrella renders every chart: rendered again"
+    )
     linted = {
         Path(word).name
         for line in calls
+        if line.startswith("lint ")
         for word in line.split()
         if word.startswith("/") and "/values" not in word
     }

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from chartforge import codes
+from chartforge import codes, stagecache
 from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
@@ -224,9 +224,7 @@ def run_check(
     progress: Listener | None = None,
     cache: bool = True,
 ) -> CheckResult:
-    """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only.
-
-    ``cache``: look lint cells up in the result cache (:mod:`chartforge.resultcache`) and store them."""
+    """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only."""
     catalog = load_catalog(root)
     envs = tuple(environments or catalog.environments)
     for version in kubernetes_versions or ():
@@ -249,16 +247,21 @@ def run_check(
     records: list[dict[str, Any]] = []
     engine_used = ""
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
+        store = ResultCache(default_root() if cache else None)  # unchanged cells are not run again
+        key = stagecache.stages_key(store, catalog, assembled, helms[-1], engine, envs, plan, checkov, stages)
+        hit = stagecache.load(store, key, progress)
         # renders first: validation starts on them while the lint calls still run in the pool
-        tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders else None
+        tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders and not hit else None
         render_futures = (
             submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
-        store = ResultCache(default_root() if cache else None)
         lint_futures, lint_checked = _submit_lint(
             pool, catalog, helms, assembled, envs, plan, progress, jobs, store
         )
+        if hit:
+            diagnostics, checked, records, resources, engine_used = [*diagnostics, *hit.diagnostics], hit.checked, hit.records, hit.resources, hit.engine  # fmt: skip
         if render_futures:
+            first = len(diagnostics)
             renderings, failures = collect_renders(render_futures, catalog.umbrella)
             # a failed rendering is the validate cell's finding (a shard rendering it for policy only keeps quiet)
             diagnostics += [f for f in failures if "validate" not in stages or (f.environment, KubeVersion.parse(f.kubernetes_version)) in plan.validate]  # fmt: skip
@@ -285,6 +288,7 @@ def run_check(
                 diagnostics += policy.diagnostics
                 checked += policy.checked
                 tracker.step(f"{len(names)} chart(s) × {len(envs)} environment(s)")
+            stagecache.store(store, key, stagecache.StageResults(diagnostics[first:], checked, records, resources, engine_used))  # fmt: skip
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
     return CheckResult(

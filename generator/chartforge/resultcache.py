@@ -78,7 +78,7 @@ def _checksum(findings: Any) -> str:
     return hashlib.sha256(json.dumps(findings, sort_keys=True).encode()).hexdigest()
 
 
-def _from_json(data: Any) -> Diagnostic:
+def finding_from_json(data: Any) -> Diagnostic:
     if not isinstance(data, dict) or set(data) != _FIELDS or not isinstance(data["extra"], dict):
         raise ValueError("not a finding")
     extra = tuple((str(k), str(v)) for k, v in data["extra"].items())
@@ -96,32 +96,46 @@ class ResultCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> list[Diagnostic] | None:
+        """A lint cell's findings, or None (a miss, or an entry that cannot be read)."""
+        data = self.get_payload(key)
+        if data is None:
+            return None
+        try:
+            if not isinstance(data, list):
+                raise ValueError("not a list of findings")
+            return [finding_from_json(d) for d in data]
+        except (ValueError, TypeError) as exc:
+            log.warning(
+                f"warning: ignoring unreadable cache entry {self._path(key)} ({exc}); the cell runs again"
+            )
+            return None
+
+    def put(self, key: str, findings: Sequence[Diagnostic]) -> None:
+        self.put_payload(key, [d.to_dict() for d in findings])
+
+    def get_payload(self, key: str) -> Any:
+        """The JSON value stored under ``key``, or None."""
         if self.root is None:
             return None
         path = self._path(key)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if (
-                not isinstance(data, dict)
-                or data.get("key") != key
-                or not isinstance(data.get("findings"), list)
-            ):
+            if not isinstance(data, dict) or data.get("key") != key or "findings" not in data:
                 raise ValueError("not a cache entry")
             if data.get("sha256") != _checksum(data["findings"]):
                 raise ValueError("checksum mismatch")
-            return [_from_json(d) for d in data["findings"]]
+            return data["findings"]
         except FileNotFoundError:
             return None
         except (OSError, ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
             log.warning(f"warning: ignoring unreadable cache entry {path} ({exc}); the cell runs again")
             return None
 
-    def put(self, key: str, findings: Sequence[Diagnostic]) -> None:
+    def put_payload(self, key: str, payload: Any) -> None:
         if self.root is None:
             return
         path = self._path(key)
-        found = [d.to_dict() for d in findings]
-        text = json.dumps({"key": key, "sha256": _checksum(found), "findings": found}, sort_keys=True)
+        text = json.dumps({"key": key, "sha256": _checksum(payload), "findings": payload}, sort_keys=True)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}-", suffix=".tmp", dir=path.parent)

@@ -33,7 +33,7 @@ _JOBS = typer.Option(None, "--jobs", "-j", help="Parallel helm calls (default: C
 _NO_CACHE = typer.Option(
     False,
     "--no-cache",
-    help="Lint every cell again instead of reusing unchanged results (README: result cache).",
+    help="Run every cell again instead of reusing unchanged results (README: result cache).",
 )
 
 
