@@ -249,7 +249,7 @@ def run_check(
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         store = ResultCache(default_root() if cache else None)  # unchanged cells are not run again
         key = stagecache.stages_key(store, catalog, assembled, helms[-1], engine, envs, plan, checkov, stages)
-        hit = stagecache.load(store, key, progress)
+        hit = stagecache.load(store, key, plan, progress)
         # renders first: validation starts on them while the lint calls still run in the pool
         tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders and not hit else None
         render_futures = (

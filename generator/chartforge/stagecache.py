@@ -83,8 +83,8 @@ def stages_key(
     )  # fmt: skip
 
 
-def load(cache: ResultCache, key: str, progress: Listener | None) -> StageResults | None:
-    """The stored results (progress told the stages were cached), or None."""
+def load(cache: ResultCache, key: str, plan: Plan, progress: Listener | None) -> StageResults | None:
+    """The stored results (progress told each unit was cached, as a run would tell it ran), or None."""
     data = cache.get_payload(key) if key else None
     if data is None:
         return None
@@ -99,8 +99,13 @@ def load(cache: ResultCache, key: str, progress: Listener | None) -> StageResult
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         log.warning(f"warning: ignoring unreadable cache entry for {key} ({exc!r}); the stages run again")
         return None
-    for stage in ("render", "validate", "policy"):
-        Tracker(progress, stage, 1).step("cached")
+    if plan.renders:
+        tracker = Tracker(progress, "render", len(plan.renders))
+        for env, version in plan.renders:
+            tracker.step(f"{env} × Kubernetes {version} (cached)")
+    for stage, ran in (("validate", plan.validate), ("policy", plan.policy)):
+        if ran:
+            Tracker(progress, stage, 1).step("cached")
     return results
 
 
