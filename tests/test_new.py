@@ -58,6 +58,10 @@ def test_new_writes_the_skeleton_and_registers_it_keeping_every_other_line(proje
     main = "deployment.yaml.j2" if kind == "stateless" else "statefulset.yaml.j2"
     assert (chart / "templates" / main).is_file() and (chart / "parameters.yaml.j2").is_file()
     assert "@@NAME@@" not in (chart / "chart.yaml").read_text()
+    assert (
+        chart.stat().st_mode & 0o777
+        == (project / "sources" / "charts" / "redis-cluster").stat().st_mode & 0o777
+    )
     assert "api-gateway: a state" in (chart / "chart.yaml").read_text()
     after = {f: (project / f).read_text() for f in REGISTERED}
     assert added_lines(before["sources/catalog.yaml"], after["sources/catalog.yaml"]) == ["  - api-gateway"]
@@ -72,6 +76,36 @@ def test_new_writes_the_skeleton_and_registers_it_keeping_every_other_line(proje
             "api-gateway:",
             "  enabled: true",
         ]
+
+
+def test_a_library_is_registered_in_the_catalog_and_the_umbrella_only(project: Path) -> None:
+    envs = {e: (project / f"sources/environments/{e}.yaml").read_text() for e in ENVS}
+    result = run_cli("-C", str(project), "new", "shared-lib", "--kind", "library", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["registered"] == REGISTERED[:2]
+    assert data["created"] == [
+        "sources/charts/shared-lib/chart.yaml",
+        "sources/charts/shared-lib/docs.md.j2",
+        "sources/charts/shared-lib/templates/_helpers.tpl.j2",
+    ]
+    assert all((project / f"sources/environments/{e}.yaml").read_text() == envs[e] for e in ENVS)
+    assert run_cli("-C", str(project), "build").returncode == 0
+    chart = (project / "charts" / "shared-lib" / "Chart.yaml").read_text()
+    assert "\ntype: library\n" in chart
+    readme = (project / "charts" / "shared-lib" / "README.md").read_text()
+    assert "helm install" not in readme and "  - name: shared-lib\n    version: 0.1.0\n" in readme
+    assert "\ntype: application\n" in (project / "charts" / "redis-cluster" / "Chart.yaml").read_text()
+
+
+def test_an_unknown_chart_type_is_a_source_error_at_its_line(project: Path) -> None:
+    chart = project / "sources" / "charts" / "redis-cluster" / "chart.yaml"
+    chart.write_text(chart.read_text() + "type: libary\n")
+    result = run_cli("-C", str(project), "build")
+    line = len(chart.read_text().splitlines())
+    assert result.returncode == 1
+    assert f"sources/charts/redis-cluster/chart.yaml:{line}: unknown chart type 'libary'" in result.stderr
+    assert "did you mean 'library'?" in result.stderr
 
 
 def test_new_json_output_lists_created_and_registered_files(project: Path) -> None:
@@ -95,7 +129,7 @@ def test_new_json_output_lists_created_and_registered_files(project: Path) -> No
         (["new", "api-"], "invalid chart name 'api-'"),
         (["new", "a" * 41], "at most 40 characters"),
         (["new", "global"], "'global' is reserved"),
-        (["new", "api", "--kind", "library"], "'library' is not one of stateless, stateful"),
+        (["new", "api", "--kind", "daemon"], "'daemon' is not one of"),
     ],
 )
 def test_refusals_are_one_message_exit_2_and_change_nothing(
@@ -161,11 +195,12 @@ def test_a_failed_write_rolls_everything_back(project: Path, monkeypatch: pytest
 def test_each_kind_builds_and_passes_check_in_every_environment(project: Path) -> None:
     require_tool("helm")
     require_tool("kubeconform")
-    for name, kind in (("api-gateway", "stateless"), ("ledger", "stateful")):
+    for name, kind in (("api-gateway", "stateless"), ("ledger", "stateful"), ("shared-lib", "library")):
         assert run_cli("-C", str(project), "new", name, "--kind", kind).returncode == 0
     build = run_cli("-C", str(project), "build")
     assert build.returncode == 0, build.stderr
-    check = run_cli("-C", str(project), "check", "--chart", "api-gateway", "--chart", "ledger")
+    new_charts = ["--chart", "api-gateway", "--chart", "ledger", "--chart", "shared-lib"]
+    check = run_cli("-C", str(project), "check", *new_charts)
     assert check.returncode == 0, check.stdout + check.stderr
     summary = check.stdout + check.stderr
     assert "3 environment(s) × 7 Kubernetes version(s)" in summary and " 0 errors, 0 warnings" in summary

@@ -1,4 +1,4 @@
-"""``chartforge new NAME --kind stateless|stateful``: a chart skeleton in sources/, registered everywhere."""
+"""``chartforge new NAME --kind stateless|stateful|library``: a chart skeleton in sources/, registered everywhere."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def new_cmd(
         "--kind",
         parser=one_of(KINDS),
         help="stateless (Deployment, Service, Ingress, HPA, PDB, NetworkPolicy, ServiceMonitor) or "
-        "stateful (StatefulSet with a volume per pod, headless + client Services, PDB, NetworkPolicy, ServiceMonitor).",
+        "stateful (StatefulSet with a volume per pod, headless + client Services, PDB, NetworkPolicy, ServiceMonitor) "
+        "or library (named templates only, type: library).",
     ),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
 ) -> None:

@@ -39,7 +39,7 @@ def chart_yaml(catalog: Catalog, chart: ChartSpec) -> str:
         "apiVersion": "v2",
         "name": chart.name,
         "description": chart.description,
-        "type": "application",
+        "type": chart.chart_type,
         "version": chart.version,
         "appVersion": chart.app_version,
         "kubeVersion": catalog.kube_version_constraint,
@@ -99,9 +99,19 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
         "",
         "## TL;DR",
         "",
-        "```console",
-        f"helm install my-release {ref} --version {chart.version}{plain_http}",
-        "```",
+        *(
+            ["```console", f"helm install my-release {ref} --version {chart.version}{plain_http}", "```"]
+            if chart.chart_type != "library"
+            # a library is a dependency, never installed
+            else [
+                "```yaml",
+                "dependencies:",
+                f"  - name: {chart.name}",
+                f"    version: {chart.version}",
+                f"    repository: {ref.rsplit('/', 1)[0]}",
+                "```",
+            ]
+        ),
         "",
         "## Prerequisites",
         "",

@@ -1,6 +1,8 @@
 """Write a chart skeleton to ``sources/charts/<name>/`` and register it, all or nothing.
 
-The skeletons live next to this module (``skeleton/common`` plus ``skeleton/<kind>``); they are
+The skeletons live next to this module (``skeleton/common`` plus ``skeleton/<kind>``, or
+``skeleton/library`` alone: a Helm library chart, registered in the catalog and the umbrella but
+given no environment section since nothing in it is configured per environment); they are
 ordinary chartforge sources built from ``macros/objects.j2`` and ``macros/params.j2``, so a new
 chart passes ``chartforge check`` as written. ``@@NAME@@`` in ``chart.yaml`` becomes the chart
 name; the templates get it from their Jinja context (``chart.name``).
@@ -26,8 +28,8 @@ from chartforge.errors import UsageError
 from chartforge.scaffold.register import catalog_text, environment_text, umbrella_text
 from chartforge.yamlio import did_you_mean
 
-Kind = Literal["stateless", "stateful"]
-KINDS: tuple[Kind, ...] = ("stateless", "stateful")
+Kind = Literal["stateless", "stateful", "library"]
+KINDS: tuple[Kind, ...] = ("stateless", "stateful", "library")
 SKELETON = Path(__file__).resolve().parent / "skeleton"
 NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 MAX_NAME = 40  # <release>-<name>-<component> must fit the 63 characters of a Kubernetes name
@@ -62,7 +64,7 @@ def check_name(name: str, existing: dict[str, str]) -> None:
 
 def _skeleton_files(kind: Kind) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for part in ("common", kind):
+    for part in ("common", kind) if kind != "library" else (kind,):
         base = SKELETON / part
         for path in sorted(base.rglob("*")):
             if path.is_file():
@@ -74,7 +76,7 @@ def new_chart(root: Path, name: str, kind: str) -> NewChart:
     """Create ``sources/charts/<name>/`` from the ``kind`` skeleton and register it everywhere."""
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}", hint=did_you_mean(kind, KINDS))
-    chosen: Kind = "stateful" if kind == "stateful" else "stateless"
+    chosen: Kind = "stateful" if kind == "stateful" else "library" if kind == "library" else "stateless"
     catalog = load_catalog(root)
     existing = {alias: c.name for c in catalog.charts for alias in (c.name, *c.aliases)}
     check_name(name, existing)
@@ -87,13 +89,16 @@ def new_chart(root: Path, name: str, kind: str) -> NewChart:
     if catalog.umbrella:
         upath = sources / "charts" / catalog.umbrella / "chart.yaml"
         edits[upath] = umbrella_text(upath, f"sources/charts/{catalog.umbrella}/chart.yaml", name)
-    for env in catalog.environments:
+    for env in catalog.environments if chosen != "library" else ():  # a library has no values to set
         epath = catalog.env_file(env)
         edits[epath] = environment_text(epath, f"sources/environments/{env}.yaml", name, env)
     files = _skeleton_files(chosen)
     originals = {path: path.read_bytes() for path in edits}
     staging = Path(tempfile.mkdtemp(prefix=f".new-{name}-", dir=target.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp's 0700 would make the chart folder private
         for rel_name, data in files.items():
             out = staging / rel_name
             out.parent.mkdir(parents=True, exist_ok=True)
