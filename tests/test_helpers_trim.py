@@ -53,7 +53,10 @@ def test_a_define_named_in_an_environment_file_is_kept() -> None:
 
 
 def test_a_computed_include_keeps_every_define() -> None:
-    files = {"templates/_helpers.tpl": HELPERS, "templates/svc.yaml": 'x: {{ include (printf "c.%s" .k) . }}\n'}
+    files = {
+        "templates/_helpers.tpl": HELPERS,
+        "templates/svc.yaml": 'x: {{ include (printf "c.%s" .k) . }}\n',
+    }
     assert trim_helpers(files) == files
 
 
@@ -67,5 +70,7 @@ def test_every_define_of_every_generated_chart_is_used() -> None:
         others = "".join(p.read_text() for p in helpers.parent.rglob("*") if p.is_file() and p != helpers)
         text = helpers.read_text()
         for name in _defines(text):
-            uses = others.count(f'"{name}"') + text.count(f'include "{name}"') + text.count(f'template "{name}"')
+            uses = (
+                others.count(f'"{name}"') + text.count(f'include "{name}"') + text.count(f'template "{name}"')
+            )
             assert uses, f"{helpers.relative_to(ROOT)}: {name} is defined but never used"
