@@ -93,6 +93,8 @@ def test_a_library_is_registered_in_the_catalog_and_the_umbrella_only(project: P
     assert run_cli("-C", str(project), "build").returncode == 0
     chart = (project / "charts" / "shared-lib" / "Chart.yaml").read_text()
     assert "\ntype: library\n" in chart
+    helpers = (project / "charts" / "shared-lib" / "templates" / "_helpers.tpl").read_text()
+    assert 'define "shared-lib.commonAnnotations"' in helpers and 'define "shared-lib.labels"' in helpers
     readme = (project / "charts" / "shared-lib" / "README.md").read_text()
     assert "helm install" not in readme and "  - name: shared-lib\n    version: 0.1.0\n" in readme
     assert "\ntype: application\n" in (project / "charts" / "redis-cluster" / "Chart.yaml").read_text()
