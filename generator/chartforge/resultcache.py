@@ -57,9 +57,9 @@ def tree_digest(root: Path) -> str:
 
 @functools.cache
 def code_digest() -> str:
-    """chartforge's own code: a changed parser or rule must not reuse an old result."""
+    """chartforge's own code and data files: a changed parser or rule must not reuse an old result."""
     h = hashlib.sha256()
-    for path in sorted(_CODE.rglob("*.py")):
+    for path in sorted(p for p in _CODE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         h.update(
             path.relative_to(_CODE).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest()
         )
