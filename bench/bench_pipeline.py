@@ -74,7 +74,7 @@ def shell_loop_script(root: Path, work: Path) -> Path:
             )
             crd = f" -schema-location '{store.crd_location}'" if store.crd_location else ""
             lines.append(
-                f"{kubeconform} -strict -summary -kubernetes-version {store.kubernetes_version} "
+                f"{kubeconform} -strict -summary -kubernetes-version {version.full} "
                 f"-schema-location '{store.core_location}'{crd} {out} >/dev/null"
             )
     script = work / "loop.sh"

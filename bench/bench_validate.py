@@ -29,6 +29,7 @@ import yaml
 
 from chartforge import proc, tools
 from chartforge.compile.catalog import load_catalog
+from chartforge.kube import KubeVersion
 from chartforge.validate import load_manifests, validate_resources
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
@@ -148,7 +149,7 @@ def main() -> int:
 
         resources = load_manifests([manifest])
         builtin = BuiltinEngine()
-        all_versions = list(load_catalog(CRD_DIR.parents[1]).kubernetes_versions)
+        all_versions = [str(v) for v in load_catalog(CRD_DIR.parents[1]).kubernetes_versions]
         validate_resources(resources, all_versions, engine=builtin, crd_dir=CRD_DIR)  # warm: bundle + compile
         versions = [args.version]
         rows: list[tuple[str, float, int]] = [
@@ -182,7 +183,7 @@ def main() -> int:
                 "-n",
                 str(engine.workers),
                 "-kubernetes-version",
-                store.kubernetes_version,
+                KubeVersion.parse(store.kubernetes_version).full,
                 "-schema-location",
                 location,
                 str(manifest),
