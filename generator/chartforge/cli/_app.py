@@ -91,7 +91,20 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def emit_line(message: str) -> None:
+    """A line of the command's result (stdout: what ``> file`` or a pipe should get)."""
+    sys.stdout.write(message.rstrip("\n") + "\n")
+
+
+def deprecated(old: str, new: str, given: list[str]) -> list[str]:
+    """Values of a hidden deprecated option spelling, with one warning on stderr when it was used."""
+    if given:
+        err(f"warning: {old} is deprecated; use {new}")
+    return given
+
+
 def err(message: str) -> None:
+    """A diagnostic, warning or progress line (stderr: never mixed into the result)."""
     sys.stderr.write(message.rstrip("\n") + "\n")
 
 

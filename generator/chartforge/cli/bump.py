@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, state
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.compat.bump import apply_bump, plan_bump
 from chartforge.compile.build import build
@@ -64,6 +64,6 @@ def bump_cmd(
         emit_json({"bumped": [b.to_dict() for b in plan], "dry_run": dry_run})
         return
     for item in plan:
-        err(f"{item.chart}: {item.old} → {item.new} ({item.level}, {item.reason}) in {item.path}")
+        emit_line(f"{item.chart}: {item.old} → {item.new} ({item.level}, {item.reason}) in {item.path}")
     if not plan:
-        err(f"{name} and its dependents are already bumped enough since {against}")
+        emit_line(f"{name} and its dependents are already bumped enough since {against}")

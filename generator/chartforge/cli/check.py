@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import cast
 
@@ -42,7 +43,8 @@ def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title:
             data |= shard_dict(result)
         emit_json(data)
     else:
-        report.render_result(result, title=f"{title} (shard {result.shard})" if result.shard else title)
+        title = f"{title} (shard {result.shard})" if result.shard else title
+        report.render_result(result, title=title, stream=sys.stdout)
     if result.failed:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, state
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
 from chartforge.package import Signer, package_charts
@@ -53,5 +53,5 @@ def package_cmd(
         return
     for packaged in result.charts:
         signed = " (signed)" if packaged.provenance else ""
-        err(f"{packaged.sha256}  {packaged.path}{signed}")
-    err(f"packaged {len(result.charts)} chart(s); checksums in {result.sums_file}")
+        emit_line(f"{packaged.sha256}  {packaged.path}{signed}")
+    emit_line(f"packaged {len(result.charts)} chart(s); checksums in {result.sums_file}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, err, state
 from chartforge.cli.package import signer_from_options
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
@@ -44,8 +44,9 @@ def resolve_credentials(password_stdin: bool) -> Credentials | None:
 
 
 def _progress(item: ChartPublication) -> None:
+    """One result line per chart as it is pushed (stdout): status, reference, digest."""
     detail = f" {item.manifest_digest}" if item.manifest_digest else ""
-    err(f"{item.status:>9}  {item.reference}{detail}")
+    emit_line(f"{item.status:>9}  {item.reference}{detail}")
 
 
 def render_result(result: PublishResult, output: OutputFormat) -> None:
@@ -53,7 +54,7 @@ def render_result(result: PublishResult, output: OutputFormat) -> None:
         emit_json(result.to_dict())
         return
     pushed, unchanged = result.with_status("pushed"), result.with_status("unchanged")
-    err(f"published to {result.registry}: {len(pushed)} pushed, {len(unchanged)} unchanged")
+    emit_line(f"published to {result.registry}: {len(pushed)} pushed, {len(unchanged)} unchanged")
 
 
 # Typer options shared by publish and release.
