@@ -43,7 +43,7 @@ from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.schemas import normalize_version
-from chartforge.yamlio import load_yaml, plain
+from chartforge.yamlio import did_you_mean, load_yaml, plain
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -220,7 +220,7 @@ def run_check(
     versions = tuple(KubeVersion.parse(v) for v in kubernetes_versions or ()) or catalog.kubernetes_versions
     for env in envs:
         if env not in catalog.environments:
-            raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
+            raise UsageError(f"unknown environment '{env}'", hint=did_you_mean(env, catalog.environments))
     jobs = jobs or os.cpu_count() or 2
     helms = [find_helm(helm, root=catalog.root)] if helm else (find_helms(root=catalog.root)
                                                                  or [find_helm(root=catalog.root)])  # fmt: skip

@@ -188,12 +188,20 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+SUGGEST_AT_MOST = 12  # candidates listed when none is close; a long list helps nobody
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    cands = sorted(candidates)
+    """``did you mean 'x'?`` for the closest candidate, else the candidates (at most 12 listed)."""
+    cands = sorted(set(candidates))
     match = closest(word, cands)
     if match:
         return f"did you mean '{match}'?"
-    return "expected one of: " + ", ".join(cands) if cands else "no keys are allowed here"
+    if not cands:
+        return "no keys are allowed here"
+    shown = ", ".join(cands[:SUGGEST_AT_MOST])
+    more = len(cands) - SUGGEST_AT_MOST
+    return f"expected one of: {shown}" + (f" (and {more} more)" if more > 0 else "")
 
 
 def scalar(value: Any) -> str:

@@ -21,7 +21,7 @@ app = typer.Typer(
     name="chartforge",
     help="Compile one canonical Jinja2 source tree into Helm charts; lint, validate, package, publish.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,
 )
 
@@ -73,6 +73,25 @@ def _recover_interrupted_build(root: Path) -> None:
     with build_lock(root.resolve(), wait=False) as mine:
         if mine:  # else a build is running right now: it is not a leftover
             recover(root.resolve())
+
+
+def _names_under(ctx: typer.Context, folder: str, pattern: str) -> list[str]:
+    """Names in ``--root``'s ``folder`` (completion runs without the root callback, so read ctx)."""
+    root = ctx.find_root().params.get("root") or Path(".")
+    base = Path(root) / folder
+    if not base.is_dir():
+        return []
+    return sorted(p.name.removesuffix(".yaml") for p in base.glob(pattern))
+
+
+def complete_env(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of ``--env``: the environments under sources/environments/."""
+    return [n for n in _names_under(ctx, "sources/environments", "*.yaml") if n.startswith(incomplete)]
+
+
+def complete_chart(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of chart names: the folders under sources/charts/."""
+    return [n for n in _names_under(ctx, "sources/charts", "*/") if n.startswith(incomplete)]
 
 
 def one_of(names: tuple[str, ...]) -> Callable[[str], str]:
@@ -154,7 +173,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     try:
-        app()
+        app(prog_name="chartforge")  # also under `python -m chartforge`: completion scripts call `chartforge`
     except Terminated as exc:
         err(f"error: interrupted by {exc}; temporary files removed")
         sys.exit(128 + exc.signum)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, state
+from chartforge.cli._app import OutputFormat, app, complete_chart, emit_json, emit_line, state
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.compat.bump import apply_bump, plan_bump
 from chartforge.compile.build import build
@@ -18,7 +18,9 @@ LEVEL_HELP = "major, minor, patch, or auto (the level the changes since the last
 
 @app.command("bump")
 def bump_cmd(
-    chart: str = typer.Argument(..., help="Chart name (as in sources/catalog.yaml)."),
+    chart: str = typer.Argument(
+        ..., autocompletion=complete_chart, help="Chart name (as in sources/catalog.yaml)."
+    ),
     level: str = typer.Argument("auto", help=LEVEL_HELP),
     against: str | None = typer.Option(
         None,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, complete_env, emit_json, err, state
 from chartforge.cli.publish import (
     CaFileOpt,
     HelmOpt,
@@ -27,7 +27,9 @@ from chartforge.publish.retry import RetryPolicy
 
 @app.command("diff")
 def diff_cmd(
-    env: list[str] = typer.Option([], "--env", "-e", help="Environment(s) from values/ (default: all)."),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", autocompletion=complete_env, help="Environment(s) from values/ (default: all)."
+    ),
     registry: str | None = RegistryOpt,
     plain_http: bool | None = PlainHttpOpt,
     ca_file: Path | None = CaFileOpt,
