@@ -110,9 +110,10 @@ def environment_values(catalog: Catalog, env: str) -> str:
     umbrella = catalog.chart(catalog.umbrella)
     validate_values(catalog, umbrella, data, display=display)
     header = (
-        generated.header(display, display)
+        generated.schema_modeline(f"../charts/{umbrella.name}/values.schema.json")
+        + generated.header(display, display)
         + f"# Values for the {umbrella.name} umbrella chart in the {env} environment:\n"
-        f"#   helm install {umbrella.name} {catalog.registry.url or 'oci://REGISTRY/NS'}/{umbrella.name} "
-        f"--version {umbrella.version} -f values/{env}.yaml\n"
+        f"#   helm install {umbrella.name} {catalog.registry.url or 'oci://REGISTRY/NS'}/{umbrella.name} \\\n"
+        f"#     --version {umbrella.version} -f values/{env}.yaml\n"
     )
     return header + text

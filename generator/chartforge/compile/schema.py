@@ -110,6 +110,7 @@ def _emit(param: Param, indent: int, out: list[str]) -> None:
 
 def values_yaml(catalog: Catalog, chart: ChartSpec) -> str:
     out = [
+        generated.schema_modeline("values.schema.json").rstrip("\n"),
         generated.header("values.yaml", f"sources/charts/{chart.name}/parameters.yaml").rstrip("\n"),
         f"# Default values for {chart.name} {chart.version}. Every key is described in README.md and",
         "# checked by values.schema.json.",
