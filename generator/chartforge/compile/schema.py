@@ -159,7 +159,7 @@ def parameter_rows(params: tuple[Param, ...]) -> list[str]:
             constraint = dict(leaf.constraints)
             extra = ""
             if "enum" in constraint:
-                extra = " One of: " + ", ".join(f"`{v}`" for v in constraint["enum"]) + "."
+                extra = " One of: " + ", ".join(f"`{scalar(v)}`" for v in constraint["enum"]) + "."  # YAML: true
             rows.append(
                 f"| `{leaf.path}` | {_cell(leaf.description)}{extra} | {'/'.join(leaf.types)} | {_default_cell(leaf)} |"
             )
@@ -170,7 +170,7 @@ def parameters_markdown(catalog: Catalog, chart: ChartSpec) -> str:
     header = ["| Name | Description | Type | Default |", "|------|-------------|------|---------|"]
     parts = ["### Global parameters", "", *header, *parameter_rows(catalog.global_params), ""]
     if chart.is_umbrella:
-        rows = [f"| `{d.condition}` | Deploy the [{d.name}](../{d.name}/README.md) sub-chart | boolean | `true` |"
+        rows = [f"| `{d.condition}` | Deploy the [{d.name}](#{d.name}) sub-chart | boolean | `true` |"
                 for d in chart.dependencies]  # fmt: skip
         parts += ["### Sub-charts", "", *header, *rows, ""]
     sections: dict[str, list[Param]] = {}
