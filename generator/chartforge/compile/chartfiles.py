@@ -159,9 +159,7 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
     ]
     if chart.dependencies:
         lines += ["## Sub-charts", "", "| Chart | Version | Enabled by |", "|-------|---------|------------|"]
-        lines += [
-            f"| [{d.name}](#{d.name}) | `{d.version}` | `{d.condition}` |" for d in chart.dependencies
-        ]
+        lines += [f"| [{d.name}](#{d.name}) | `{d.version}` | `{d.condition}` |" for d in chart.dependencies]
         lines += ["", *_subchart_sections(catalog, chart), *environment_table(catalog, chart)]
     if extra.strip():
         lines += [extra.strip(), ""]

@@ -159,7 +159,9 @@ def parameter_rows(params: tuple[Param, ...]) -> list[str]:
             constraint = dict(leaf.constraints)
             extra = ""
             if "enum" in constraint:
-                extra = " One of: " + ", ".join(f"`{scalar(v)}`" for v in constraint["enum"]) + "."  # YAML: true
+                extra = (
+                    " One of: " + ", ".join(f"`{scalar(v)}`" for v in constraint["enum"]) + "."
+                )  # YAML: true
             rows.append(
                 f"| `{leaf.path}` | {_cell(leaf.description)}{extra} | {'/'.join(leaf.types)} | {_default_cell(leaf)} |"
             )
