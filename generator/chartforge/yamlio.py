@@ -213,6 +213,22 @@ def scalar(value: Any) -> str:
     return text.removesuffix("...").strip()
 
 
-def dump(data: Any) -> str:
-    """Block-style YAML, keys in the given order, stable across runs."""
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=False, width=10_000, allow_unicode=True)
+class _IndentedDumper(yaml.SafeDumper):
+    """Block sequences indented under their key (``key:\n  - a``), as yamllint's ``consistent``
+    indentation wants when a file also has sequences written that way."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def dump(data: Any, *, width: int = 10_000, indent_sequences: bool = False) -> str:
+    """Block-style YAML, keys in the given order, stable across runs.
+
+    ``width`` folds long plain scalars (a file meant for people and yamllint: 120 columns);
+    ``indent_sequences`` indents block sequences under their key.
+    """
+    dumper = _IndentedDumper if indent_sequences else yaml.SafeDumper
+    text: str = yaml.dump(
+        data, Dumper=dumper, default_flow_style=False, sort_keys=False, width=width, allow_unicode=True
+    )
+    return text

@@ -70,7 +70,7 @@ def chart_yaml(catalog: Catalog, chart: ChartSpec) -> str:
             for d in chart.dependencies
         ]
     header = generated.header("Chart.yaml", f"sources/charts/{chart.name}/chart.yaml")
-    return header + dump(data)
+    return header + dump(data, width=96)  # PyYAML folds after the word passing width: stays in 120
 
 
 def install_ref(catalog: Catalog, chart: ChartSpec) -> str:
