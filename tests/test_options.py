@@ -101,6 +101,8 @@ def test_show_completion_bash_script_completes_commands_envs_and_charts(tmp_path
         shown.returncode == 0 and "complete -o default -F _chartforge_completion chartforge" in shown.stdout
     )
     assert "_CHARTFORGE_COMPLETE=complete_bash" in shown.stdout
+    # the shell named is the one given, whatever shell (if any) runs chartforge
+    assert run_cli("--show-completion", "zsh").stdout.startswith("#compdef chartforge")
     assert "--install-completion" in run_cli("--help").stdout
     project = copy_tree(BASE, tmp_path / "project")
     assert _complete("chartforge bu", project) == ["build", "bump"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -162,6 +163,21 @@ def _describe(exc: BaseException) -> tuple[str, int]:
     )
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _explicit_completion_shell(argv: list[str]) -> None:
+    """``--show-completion bash`` / ``--install-completion zsh`` take the shell as given.
+
+    typer guesses the shell from the parent processes (shellingham) and then treats the option as a
+    flag, so an explicit shell was ignored (and from a script or CI, where no shell is found, the
+    command failed). Its switch for taking the shell as the option's value is this variable.
+    """
+    for option in ("--show-completion", "--install-completion"):
+        if option in argv and argv.index(option) + 1 < len(argv) and argv[argv.index(option) + 1] in SHELLS:
+            os.environ["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
+
+
 def main() -> None:
     """Entry point: click handles usage errors (exit 2); every failure → one message + an exit code.
 
@@ -172,6 +188,7 @@ def main() -> None:
     """
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
+    _explicit_completion_shell(sys.argv[1:])
     try:
         app(prog_name="chartforge")  # also under `python -m chartforge`: completion scripts call `chartforge`
     except Terminated as exc:
