@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.catalog.conftest import find, render_with, rendered
+from tests.catalog.conftest import find, render_text, render_with, rendered
 from tests.catalog.netpol import Pod, allowed, pod_from_template
 from tests.catalog.platform_helpers import pod_templates
+
+from chartforge.errors import ToolError
 
 pytestmark = pytest.mark.helm
 
@@ -99,3 +101,12 @@ def test_patroni_api_policy_follows_its_values() -> None:
     policies = find(objects, "NetworkPolicy")
     assert not allowed(policies, PROMETHEUS, member, PATRONI, NAMESPACE)
     assert allowed(policies, PROMETHEUS, member, member.ports["metrics"], NAMESPACE)
+
+
+@pytest.mark.parametrize("labels", ["memberPodLabels", "hookPodLabels"])
+def test_an_empty_selector_is_an_error_not_an_open_port(labels: str) -> None:
+    """An empty podSelector selects every pod of the namespace: refused with the value to set."""
+    with pytest.raises(
+        ToolError, match=r"networkPolicy\.patroniApi\.memberPodLabels and hookPodLabels must not be empty"
+    ):
+        render_text("security-baseline", "production", f"networkPolicy.patroniApi.{labels}=null")
