@@ -19,8 +19,10 @@ from typing import Literal
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import environment_values
+from chartforge.compile.schemaerrors import sorted_errors
 from chartforge.compile.sourcetree import sources_files
 from chartforge.compile.swap import TREES, build_lock, recover, replace_trees
+from chartforge.errors import ValuesError, ValuesErrors, raise_all
 
 OUTPUT_DIRS = TREES
 STAMP = Path(".chartforge") / "build-stamp.json"
@@ -61,8 +63,15 @@ def compile_tree(catalog: Catalog) -> dict[str, bytes]:
     for chart in catalog.charts:
         for rel, text in chart_files(catalog, chart).items():
             tree[f"charts/{chart.name}/{rel}"] = text.encode("utf-8")
+    problems: list[ValuesError] = []  # every environment's values errors at once, by file and line
     for env in catalog.environments:
-        tree[f"values/{env}.yaml"] = environment_values(catalog, env).encode("utf-8")
+        try:
+            tree[f"values/{env}.yaml"] = environment_values(catalog, env).encode("utf-8")
+        except ValuesErrors as exc:
+            problems += exc.errors
+        except ValuesError as exc:
+            problems.append(exc)
+    raise_all(sorted_errors(problems))
     return dict(sorted(tree.items()))
 
 
