@@ -19,6 +19,7 @@ from typing import Literal
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import environment_values
+from chartforge.compile.linemap import chart_line_maps, write_line_map
 from chartforge.compile.schemaerrors import sorted_errors
 from chartforge.compile.sourcetree import sources_files
 from chartforge.compile.swap import TREES, build_lock, recover, replace_trees
@@ -156,5 +157,6 @@ def _build(root: Path, *, check: bool, catalog: Catalog | None) -> BuildResult:
         replace_trees(root, tree)
         written = True
     if not changes or written:
+        write_line_map(root, chart_line_maps(catalog, tree))  # findings in charts/ point at sources/
         _write_stamp(root, inputs, tree)
     return BuildResult(root, tuple(tree), changes, written)
