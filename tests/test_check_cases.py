@@ -10,6 +10,7 @@ helm 4 and kubeconform run; one mistake must give one finding, located in ``sour
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +61,17 @@ def test_check_case(case: Path, tmp_path: Path) -> None:
     assert len(errors) == len(expected["findings"]), json.dumps(errors, indent=1)
     for wanted in expected["findings"]:
         assert any(_matches(d, wanted) for d in errors), (wanted, json.dumps(errors, indent=1))
-    text = run_cli("-C", str(root), *spec["args"])
+    junit = tmp_path / "junit.xml"
+    text = run_cli("-C", str(root), *spec["args"], "--junit", str(junit))
     screen = text.stdout + text.stderr
     cells = "|".join(_cells(screen)).replace(" ", "")  # rich folds long words anywhere
     for fragment in expected.get("text") or []:
         assert fragment.replace(" ", "") in cells, f"{fragment!r} not in:\n{screen}"
     assert "level=INFO" not in screen and "found symbolic link" not in screen
+    # a validate or policy finding moved to sources/ still fails its object's JUnit case
+    cases = ET.parse(junit).getroot().iter("testcase")
+    failed = [c.get("name", "") for c in cases if c.find("failure") is not None]
+    for d in errors:
+        if d["stage"] in ("validate", "policy"):
+            mine = [n for n in failed if f"{d['kind']}/{d['name']} (" in n]
+            assert mine and all("sources/" not in n for n in mine), failed  # the rendered object's case

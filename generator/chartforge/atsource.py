@@ -64,7 +64,7 @@ def _locate(d: Diagnostic, line_map: LineMap, root: Path) -> Diagnostic:
     origin = line_map.origin(generated, at) if at else None
     if origin is None:
         return d
-    extra = {**dict(d.extra), "generated": f"{generated}:{at}"}
+    extra = {**dict(d.extra), "generated": f"{generated}:{at}", "checked": d.path}  # its JUnit case
     if origin.macro:
         extra["macro"] = origin.macro
     return replace(d, path=origin.path, line=origin.line, extra=tuple(extra.items()))

@@ -125,4 +125,5 @@ class Checked:
 
 def checked_of(diagnostic: Diagnostic) -> Checked:
     d = diagnostic
-    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, d.path, d.kind, d.name)
+    path = dict(d.extra).get("checked", d.path)  # the object's path when the finding was moved to sources/
+    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, path, d.kind, d.name)
