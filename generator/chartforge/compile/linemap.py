@@ -65,6 +65,9 @@ def _marking_environment(sources: Path) -> jinja2.Environment:
     plain = environment(sources)
     env = _MarkingEnvironment(**{k: getattr(plain, k) for k in _OPTIONS})
     env.loader = SourcesLoader(sources)
+    for extension in plain.extensions.values():  # what `environment` installs ([[> macro() ]] placement)
+        env.add_extension(type(extension))
+    env.filters.update({k: v for k, v in plain.filters.items() if k not in env.filters})
     return env
 
 
