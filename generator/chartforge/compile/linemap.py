@@ -32,6 +32,7 @@ from chartforge.compile.render import chart_context
 from chartforge.compile.sourcetree import sources_files
 
 SIDECAR = Path(".chartforge") / "linemap.json"
+_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _MARK = re.compile("\ue000([^\ue000\ue001]*):([0-9]+)\ue001")  # private-use: no line break to splitlines
 
 
@@ -68,6 +69,11 @@ def _marking_environment(sources: Path) -> jinja2.Environment:
     for extension in plain.extensions.values():  # what `environment` installs ([[> macro() ]] placement)
         env.add_extension(type(extension))
     env.filters.update({k: v for k, v in plain.filters.items() if k not in env.filters})
+    if "reindent" in plain.filters:  # it shifts `nindent N` inside Helm actions: no marker may sit there
+        shift = plain.filters["reindent"]
+        env.filters["reindent"] = lambda text, n: shift(
+            _ACTION.sub(lambda m: _MARK.sub("", m[0]), str(text)), n
+        )
     return env
 
 
