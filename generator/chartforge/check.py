@@ -25,6 +25,7 @@ from typing import Any, Literal, get_args
 
 from chartforge import codes
 from chartforge import helm as helmcmd
+from chartforge.atsource import at_sources
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
@@ -268,7 +269,7 @@ def run_check(
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
     return CheckResult(
-        tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
+        tuple(at_sources(diagnostics, catalog.root)), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
         records=tuple(records), checkov=checkov and bool(plan.policy), charts=names, shard=str(shard or ""),
         matrix=matrix, cells=cells,
     )  # fmt: skip

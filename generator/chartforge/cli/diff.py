@@ -23,6 +23,7 @@ from chartforge.errors import EXIT_FINDINGS
 from chartforge.pipeline import diff_published
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.retry import RetryPolicy
+from chartforge.stale import require_fresh
 
 
 @app.command("diff")
@@ -43,6 +44,7 @@ def diff_cmd(
 ) -> None:
     """Per chart and environment: unified diff of `helm template`, local vs latest published."""
     only = names(selected(chart, changed_since))
+    require_fresh(state.root, "diff")
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     result = diff_published(

@@ -12,6 +12,7 @@ from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
 from chartforge.package import Signer, package_charts
 from chartforge.project import Project
+from chartforge.stale import require_fresh
 
 PASSPHRASE_ENV = "CHARTFORGE_SIGNING_PASSPHRASE"
 
@@ -42,6 +43,7 @@ def package_cmd(
 ) -> None:
     """Package every chart (or the selected ones) into reproducible archives; the umbrella embeds its sub-charts."""
     only = names(selected(chart, changed_since))
+    require_fresh(state.root, "package", charts=charts)
     result = package_charts(
         charts or Project(state.root).charts,
         out or Project(state.root).dist,

@@ -22,6 +22,7 @@ from chartforge.publish.target import (
     credentials_from_stdin,
     target_from_catalog,
 )
+from chartforge.stale import require_fresh
 
 REGISTRY_HELP = "oci://HOST[:PORT]/NAMESPACE (default: registry.url of sources/catalog.yaml)."
 
@@ -97,6 +98,7 @@ def publish_cmd(
     stops the publish before anything is packaged or pushed (exit 4).
     """
     only = names(selected(chart, changed_since))
+    require_fresh(state.root, "publish")
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)
