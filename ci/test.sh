@@ -9,6 +9,7 @@ bash ci/install.sh
 export PATH="$here/.tools/bin:$PATH"
 export CHARTFORGE_REQUIRE_TOOLS=1
 python3 -m chartforge build --check   # generated charts/ and values/ match sources/
+python3 -m yamllint --strict charts values   # generated YAML, with the project's .yamllint (templates: helm lints them)
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy

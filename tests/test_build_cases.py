@@ -45,4 +45,4 @@ def test_debug_shows_traceback(built_base: Path) -> None:
 def test_base_case_is_valid(built_base: Path) -> None:
     result = run_cli("-C", str(built_base), "build", "--check")
     assert result.returncode == 0, result.stderr
-    assert "up to date" in result.stderr
+    assert result.stdout == "up to date\n"

@@ -65,8 +65,9 @@ def test_lint_findings_name_chart_env_and_helm(project: Path) -> None:
     assert {d["chart"] for d in found} == {"beta"}
     assert {d["environment"] for d in found} == {"development", "production"}
     assert all("icon is recommended" in d["message"] for d in found)
-    helms = {d["extra"]["helm"].split(".")[0] for d in found}
+    helms = {h.split(".")[0] for d in found for h in d["extra"]["helm"].split(", ")}
     assert helms == {"v3", "v4"}, "lint runs with both helm majors"
+    assert len(found) == 2, "one finding per environment: helm 3's and helm 4's rows are one mistake"
 
 
 def test_external_tool_failure_exits_3(project: Path, tmp_path: Path) -> None:

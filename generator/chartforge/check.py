@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 
 from chartforge import codes, stagecache
 from chartforge import helm as helmcmd
+from chartforge.atsource import at_sources
 from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
@@ -47,7 +48,7 @@ from chartforge.tools import Helm, find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.schemas import normalize_version
-from chartforge.yamlio import load_yaml, plain
+from chartforge.yamlio import did_you_mean, load_yaml, plain
 
 Stage = Literal["lint", "validate", "policy"]
 ALL_STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -235,7 +236,7 @@ def run_check(
     versions = tuple(KubeVersion.parse(v) for v in kubernetes_versions or ()) or catalog.kubernetes_versions
     for env in envs:
         if env not in catalog.environments:
-            raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
+            raise UsageError(f"unknown environment '{env}'", hint=did_you_mean(env, catalog.environments))
     jobs = jobs or os.cpu_count() or 2
     helms = [find_helm(helm, root=catalog.root)] if helm else (find_helms(root=catalog.root)
                                                                  or [find_helm(root=catalog.root)])  # fmt: skip
@@ -292,7 +293,7 @@ def run_check(
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
     return CheckResult(
-        tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
+        tuple(at_sources(diagnostics, catalog.root)), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
         records=tuple(records), checkov=checkov and bool(plan.policy), charts=names, shard=str(shard or ""),
         matrix=matrix, cells=cells,
     )  # fmt: skip

@@ -45,7 +45,24 @@ class Diagnostic:
         where = "/".join(bits)
         obj = "/".join(b for b in (self.kind, self.name) if b)
         loc = self.path + (f":{self.line}" if self.path and self.line else "")
+        loc += self.context
         return " ".join(b for b in (where, loc, obj, self.field) if b)
+
+    @property
+    def context(self) -> str:
+        """`` (in macro sources/macros/k8s.j2:12) (generated charts/c/templates/x.yaml:40)`` or empty."""
+        more = dict(self.extra)
+        macro = f" (in macro {more['macro']})" if more.get("macro") else ""
+        return macro + (f" (generated {more['generated']})" if more.get("generated") else "")
+
+    @property
+    def seen_by(self) -> str:
+        """Who reported a grouped helm finding: ``helm v3.17.2, v4.1.4; charts a, b; lint, render``."""
+        more = dict(self.extra)
+        if "stages" not in more:
+            return ""
+        return "; ".join(b for b in (f"helm {more.get('helm', '')}".strip(),
+                                      f"charts {more.get('charts', '')}".strip(), more["stages"]) if b)  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -108,4 +125,5 @@ class Checked:
 
 def checked_of(diagnostic: Diagnostic) -> Checked:
     d = diagnostic
-    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, d.path, d.kind, d.name)
+    path = dict(d.extra).get("checked", d.path)  # the object's path when the finding was moved to sources/
+    return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, path, d.kind, d.name)

@@ -18,6 +18,7 @@ names *where* the problem is (``path``, ``line``, ``key``) and *what was expecte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_OK = 0
@@ -84,6 +85,26 @@ class TemplateError(UserError):
 
 class ValuesError(UserError):
     """Values (environment file, ``--set``) do not match the chart's schema."""
+
+
+class ValuesErrors(ValuesError):
+    """Every values problem of a run at once, sorted by file and line: one ``error:`` line each."""
+
+    def __init__(self, errors: Sequence[ValuesError]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, key=first.key, hint=first.hint)
+
+    def render(self) -> str:
+        return "\nerror: ".join(ChartforgeError.render(e) for e in self.errors)
+
+
+def raise_all(errors: Sequence[ValuesError]) -> None:
+    """Nothing, one error as itself, or several as one ``ValuesErrors``."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ValuesErrors(errors)
 
 
 class UsageError(ChartforgeError):

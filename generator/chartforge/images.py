@@ -26,6 +26,7 @@ from chartforge.manifests import Manifest, objects_only, parse_manifest_text
 from chartforge.policy.model import as_map, pod_template
 from chartforge.policy.workload import split_image
 from chartforge.tools import Helm, find_helm
+from chartforge.yamlio import did_you_mean
 
 
 @dataclass(frozen=True, order=True)
@@ -159,7 +160,7 @@ def list_images(
     envs = tuple(environments or catalog.environments)
     for env in envs:
         if env not in catalog.environments:
-            raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
+            raise UsageError(f"unknown environment '{env}'", hint=did_you_mean(env, catalog.environments))
     helm = helm or find_helm()
     version = catalog.kubernetes_versions[-1]
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 
 from chartforge import codes
@@ -26,10 +27,13 @@ class LintTarget:
 def parse_lint_output(text: str, target: LintTarget, helm: Helm, *, strict: bool) -> list[Diagnostic]:
     """``[LEVEL] path: message`` lines → diagnostics (``--strict`` turns warnings into errors)."""
     out: list[Diagnostic] = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for at, line in enumerate(lines):
         match = _FINDING.match(line.strip())
         if not match:
             continue
+        more = takewhile(lambda x: x.startswith((" ", "\t")) and x.strip(), lines[at + 1 :])  # helm 4 wraps
+        match = _FINDING.match(" ".join([line.strip(), *(x.strip() for x in more)])) or match
         level, path, message = match.groups()
         severity = _LEVELS[level]
         if strict and severity == "warning":

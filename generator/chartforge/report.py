@@ -70,12 +70,13 @@ def render_table(
             where = " ".join(
                 b
                 for b in (
-                    d.path + (f":{d.line}" if d.path and d.line else ""),
+                    d.path + (f":{d.line}" if d.path and d.line else "") + d.context,
                     "/".join(x for x in (d.kind, d.name) if x),
                 )
                 if b
             )
             message = d.message + (f" (waived: {d.waiver_reason})" if d.waived and d.waiver_reason else "")
+            message += f" [seen by {d.seen_by}]" if d.seen_by else ""
             table.add_row(  # cells are text, not rich markup: "volumeClaimTemplates[data]" must stay
                 severity,
                 escape(d.code),

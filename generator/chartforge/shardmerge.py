@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from chartforge.atsource import group_findings
 from chartforge.check import CheckResult
 from chartforge.diagnostics import Checked, Diagnostic
 from chartforge.errors import UsageError, UserError
@@ -84,7 +85,9 @@ def merge_reports(paths: Sequence[Path]) -> CheckResult:
                          hint="pass the JSON report of every shard")  # fmt: skip
     matrix = first["matrix"]
     return CheckResult(
-        diagnostics=tuple(_diagnostic(d) for _, data in reports for d in data["diagnostics"]),
+        diagnostics=tuple(
+            group_findings([_diagnostic(d) for _, data in reports for d in data["diagnostics"]])
+        ),
         checked=tuple(Checked(**c) for _, data in reports for c in data["checked_objects"]),
         environments=tuple(matrix["environments"]),
         kubernetes_versions=tuple(KubeVersion.parse(v) for v in matrix["kubernetes_versions"]),

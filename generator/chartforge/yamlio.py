@@ -188,12 +188,20 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+SUGGEST_AT_MOST = 12  # candidates listed when none is close; a long list helps nobody
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    cands = sorted(candidates)
+    """``did you mean 'x'?`` for the closest candidate, else the candidates (at most 12 listed)."""
+    cands = sorted(set(candidates))
     match = closest(word, cands)
     if match:
         return f"did you mean '{match}'?"
-    return "expected one of: " + ", ".join(cands) if cands else "no keys are allowed here"
+    if not cands:
+        return "no keys are allowed here"
+    shown = ", ".join(cands[:SUGGEST_AT_MOST])
+    more = len(cands) - SUGGEST_AT_MOST
+    return f"expected one of: {shown}" + (f" (and {more} more)" if more > 0 else "")
 
 
 def scalar(value: Any) -> str:
@@ -205,6 +213,22 @@ def scalar(value: Any) -> str:
     return text.removesuffix("...").strip()
 
 
-def dump(data: Any) -> str:
-    """Block-style YAML, keys in the given order, stable across runs."""
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=False, width=10_000, allow_unicode=True)
+class _IndentedDumper(yaml.SafeDumper):
+    """Block sequences indented under their key (``key:\n  - a``), as yamllint's ``consistent``
+    indentation wants when a file also has sequences written that way."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def dump(data: Any, *, width: int = 10_000, indent_sequences: bool = False) -> str:
+    """Block-style YAML, keys in the given order, stable across runs.
+
+    ``width`` folds long plain scalars (a file meant for people and yamllint: 120 columns);
+    ``indent_sequences`` indents block sequences under their key.
+    """
+    dumper = _IndentedDumper if indent_sequences else yaml.SafeDumper
+    text: str = yaml.dump(
+        data, Dumper=dumper, default_flow_style=False, sort_keys=False, width=width, allow_unicode=True
+    )
+    return text

@@ -107,4 +107,4 @@ def test_environment_values_alone_give_upgrade_findings_but_no_version_finding(p
     assert {(d["code"], d["environment"]) for d in found} == {("CF-UPG-004", "production")}
     assert found[0]["field"] == "spec.volumeClaimTemplates[pgdata].spec.resources.requests.storage"
     table = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main")
-    assert "volumeClaimTemplates[pgdata]" in table.stderr.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "volumeClaimTemplates[pgdata]" in table.stdout.replace("\n", "").replace("│", "").replace(" ", "")

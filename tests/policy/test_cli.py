@@ -55,10 +55,10 @@ def test_text_output_and_junit(tmp_path: Path) -> None:
         "-C", str(tmp_path), "policy", "--no-checkov", str(case), "--junit", str(junit), "--chart", "web"
     )  # fmt: skip
     assert result.returncode == 1
-    assert result.stdout == ""
-    assert result.stderr.count("RES-LIMITS") == 2
-    assert "2 errors, 0 warnings" in result.stderr
-    assert result.stderr.rstrip().endswith(
+    assert result.stderr == ""  # the table is the result: stdout
+    assert result.stdout.count("RES-LIMITS") == 2
+    assert "2 errors, 0 warnings" in result.stdout
+    assert result.stdout.rstrip().endswith(
         "chartforge policy: manifests, 7 object(s) — 7 checks, 2 errors, 0 warnings"
     )
     root = ET.parse(junit).getroot()

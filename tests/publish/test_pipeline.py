@@ -62,7 +62,7 @@ def test_release_cli(plain_registry: LocalRegistry, base_project: Path) -> None:
     done = run_cli(*args)
     assert done.returncode == 0, done.stderr
     assert "== build\n== compat\n== package\n== publish\n" in done.stderr
-    assert "3 pushed, 0 unchanged" in done.stderr
+    assert "3 pushed, 0 unchanged" in done.stdout
 
 
 @pytest.mark.registry

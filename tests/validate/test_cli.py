@@ -19,7 +19,7 @@ def test_valid_corpus_exits_zero(engine: str, schema_cache: Path, request: pytes
     done = run_cli("validate", "--manifests", str(CORPUS / "valid" / "deployment-full.yaml"),
                    str(CORPUS / "valid" / "servicemonitor.yaml"), "--engine", engine)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stderr.rstrip().endswith(
+    assert done.stdout.rstrip().endswith(
         f"chartforge validate: 7 Kubernetes version(s), engine {engine}, 2 object(s) — 14 checks, 0 errors, 0 warnings"
     )
 
@@ -51,8 +51,8 @@ def test_junit_report_and_table(tmp_path: Path, schema_cache: Path) -> None:
                    "-m", str(CORPUS / "valid" / "configmap-and-secret.yaml"), "-k", "1.31",
                    "--engine", "builtin", "--junit", str(junit))  # fmt: skip
     assert done.returncode == 1
-    assert "CF-VALIDATE-NO-SCHEMA" in done.stderr and "PodDisruptionBudget" in done.stderr
-    assert "1 error, 0 warnings in 1 group" in done.stderr
+    assert "CF-VALIDATE-NO-SCHEMA" in done.stdout and "PodDisruptionBudget" in done.stdout
+    assert "1 error, 0 warnings in 1 group" in done.stdout
     root = ET.parse(junit).getroot()
     assert (root.tag, root.get("tests"), root.get("failures")) == ("testsuites", "3", "1")
     (suite,) = root.findall("testsuite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -21,7 +22,7 @@ app = typer.Typer(
     name="chartforge",
     help="Compile one canonical Jinja2 source tree into Helm charts; lint, validate, package, publish.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,
 )
 
@@ -75,6 +76,25 @@ def _recover_interrupted_build(root: Path) -> None:
             recover(root.resolve())
 
 
+def _names_under(ctx: typer.Context, folder: str, pattern: str) -> list[str]:
+    """Names in ``--root``'s ``folder`` (completion runs without the root callback, so read ctx)."""
+    root = ctx.find_root().params.get("root") or Path(".")
+    base = Path(root) / folder
+    if not base.is_dir():
+        return []
+    return sorted(p.name.removesuffix(".yaml") for p in base.glob(pattern))
+
+
+def complete_env(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of ``--env``: the environments under sources/environments/."""
+    return [n for n in _names_under(ctx, "sources/environments", "*.yaml") if n.startswith(incomplete)]
+
+
+def complete_chart(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of chart names: the folders under sources/charts/."""
+    return [n for n in _names_under(ctx, "sources/charts", "*/") if n.startswith(incomplete)]
+
+
 def one_of(names: tuple[str, ...]) -> Callable[[str], str]:
     """A typer ``parser`` accepting only ``names`` (the domain's Literal values): usage error otherwise."""
 
@@ -91,7 +111,20 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def emit_line(message: str) -> None:
+    """A line of the command's result (stdout: what ``> file`` or a pipe should get)."""
+    sys.stdout.write(message.rstrip("\n") + "\n")
+
+
+def deprecated(old: str, new: str, given: list[str]) -> list[str]:
+    """Values of a hidden deprecated option spelling, with one warning on stderr when it was used."""
+    if given:
+        err(f"warning: {old} is deprecated; use {new}")
+    return given
+
+
 def err(message: str) -> None:
+    """A diagnostic, warning or progress line (stderr: never mixed into the result)."""
     sys.stderr.write(message.rstrip("\n") + "\n")
 
 
@@ -130,6 +163,21 @@ def _describe(exc: BaseException) -> tuple[str, int]:
     )
 
 
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _explicit_completion_shell(argv: list[str]) -> None:
+    """``--show-completion bash`` / ``--install-completion zsh`` take the shell as given.
+
+    typer guesses the shell from the parent processes (shellingham) and then treats the option as a
+    flag, so an explicit shell was ignored (and from a script or CI, where no shell is found, the
+    command failed). Its switch for taking the shell as the option's value is this variable.
+    """
+    for option in ("--show-completion", "--install-completion"):
+        if option in argv and argv.index(option) + 1 < len(argv) and argv[argv.index(option) + 1] in SHELLS:
+            os.environ["_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION"] = "1"
+
+
 def main() -> None:
     """Entry point: click handles usage errors (exit 2); every failure → one message + an exit code.
 
@@ -140,8 +188,9 @@ def main() -> None:
     """
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
+    _explicit_completion_shell(sys.argv[1:])
     try:
-        app()
+        app(prog_name="chartforge")  # also under `python -m chartforge`: completion scripts call `chartforge`
     except Terminated as exc:
         err(f"error: interrupted by {exc}; temporary files removed")
         sys.exit(128 + exc.signum)

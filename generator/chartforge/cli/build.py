@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, state
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, selected
 from chartforge.compile.build import build
 from chartforge.errors import EXIT_FINDINGS, UsageError
@@ -37,12 +37,12 @@ def build_cmd(
         emit_json(result.to_dict())
     else:
         for change in result.changes:
-            err(f"{change.kind:>8}  {change.path}")
+            emit_line(f"{change.kind:>8}  {change.path}")
         if check:
-            err(
+            emit_line(
                 "up to date" if result.clean else f"drift: {len(result.changes)} file(s) differ from sources/"
             )
         else:
-            err(f"built {len(result.files)} files" + ("" if result.written else " (no change)"))
+            emit_line(f"built {len(result.files)} files" + ("" if result.written else " (no change)"))
     if check and not result.clean:
         raise typer.Exit(EXIT_FINDINGS)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, complete_chart, emit_json, emit_line, state
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.compat.bump import apply_bump, plan_bump
 from chartforge.compat.run import run_compat
@@ -19,7 +19,9 @@ LEVEL_HELP = "major, minor, patch, or auto (the level the changes since the last
 
 @app.command("bump")
 def bump_cmd(
-    chart: str = typer.Argument(..., help="Chart name (as in sources/catalog.yaml)."),
+    chart: str = typer.Argument(
+        ..., autocompletion=complete_chart, help="Chart name (as in sources/catalog.yaml)."
+    ),
     level: str = typer.Argument("auto", help=LEVEL_HELP),
     against: str | None = typer.Option(
         None,
@@ -63,6 +65,6 @@ def bump_cmd(
         emit_json({"bumped": [b.to_dict() for b in plan], "dry_run": dry_run})
         return
     for item in plan:
-        err(f"{item.chart}: {item.old} → {item.new} ({item.level}, {item.reason}) in {item.path}")
+        emit_line(f"{item.chart}: {item.old} → {item.new} ({item.level}, {item.reason}) in {item.path}")
     if not plan:
-        err(f"{name} and its dependents are already bumped enough since {against}")
+        emit_line(f"{name} and its dependents are already bumped enough since {against}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import cast
 
@@ -9,7 +10,7 @@ import typer
 
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, one_of, state
+from chartforge.cli._app import OutputFormat, app, complete_env, emit_json, one_of, state
 from chartforge.cli.progress import ProgressPrinter
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
@@ -20,7 +21,13 @@ from chartforge.shardmerge import merge_reports, shard_dict
 from chartforge.validate.engine import ENGINE_NAMES, EngineName
 
 CHECK_STAGES = (*ALL_STAGES, "compat")  # compat: release safety, with --against
-_ENV = typer.Option([], "--env", "-e", help="Environment(s) to check (default: all in the catalog).")
+_ENV = typer.Option(
+    [],
+    "--env",
+    "-e",
+    autocompletion=complete_env,
+    help="Environment(s) to check (default: all in the catalog).",
+)
 _KV = typer.Option(
     [], "--kubernetes-version", "-k", help="Kubernetes minor(s), e.g. 1.34 (default: catalog range)."
 )
@@ -47,7 +54,8 @@ def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title:
             data |= shard_dict(result)
         emit_json(data)
     else:
-        report.render_result(result, title=f"{title} (shard {result.shard})" if result.shard else title)
+        title = f"{title} (shard {result.shard})" if result.shard else title
+        report.render_result(result, title=title, stream=sys.stdout)
     if result.failed:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from chartforge import report
-from chartforge.cli._app import OutputFormat, app, emit_json, err
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, err
 from chartforge.compat import RULES, Rendering, chart_semver, load_input, upgrade_check
 from chartforge.diagnostics import findings_to_dict
 from chartforge.errors import EXIT_FINDINGS
@@ -18,7 +18,9 @@ _OUT = typer.Option(OutputFormat.text, "--output", "-o", help="text or json.")
 
 def _print_rules() -> None:
     for rule in RULES:
-        err(f"{rule.id}  {rule.title}\n    why: {rule.why}\n    fix: {rule.fix}\n    ref: {rule.reference}")
+        emit_line(
+            f"{rule.id}  {rule.title}\n    why: {rule.why}\n    fix: {rule.fix}\n    ref: {rule.reference}"
+        )
 
 
 @app.command("upgrade-check")
@@ -55,9 +57,9 @@ def upgrade_check_cmd(
         for d in findings:
             extra = dict(d.extra)
             ns = f"{extra['namespace']}/" if extra.get("namespace") else ""
-            err(f"{d.code} {d.kind} {ns}{d.name} {d.field}: {extra['change']}\n"
+            emit_line(f"{d.code} {d.kind} {ns}{d.name} {d.field}: {extra['change']}\n"
                 f"    why: {d.message.split(': ', 1)[-1]}\n    fix: {extra['fix']}")  # fmt: skip
-        err(f"upgrade-check: {report.summary_line(findings)}")
+        emit_line(f"upgrade-check: {report.summary_line(findings)}")
     if any(not d.waived for d in findings):
         raise typer.Exit(EXIT_FINDINGS)
 

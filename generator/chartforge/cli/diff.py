@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, complete_env, emit_json, err, state
 from chartforge.cli.publish import (
     CaFileOpt,
     HelmOpt,
@@ -23,11 +23,14 @@ from chartforge.errors import EXIT_FINDINGS
 from chartforge.pipeline import diff_published
 from chartforge.publish.helmreg import select_helm
 from chartforge.publish.retry import RetryPolicy
+from chartforge.stale import require_fresh
 
 
 @app.command("diff")
 def diff_cmd(
-    env: list[str] = typer.Option([], "--env", "-e", help="Environment(s) from values/ (default: all)."),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", autocompletion=complete_env, help="Environment(s) from values/ (default: all)."
+    ),
     registry: str | None = RegistryOpt,
     plain_http: bool | None = PlainHttpOpt,
     ca_file: Path | None = CaFileOpt,
@@ -41,6 +44,7 @@ def diff_cmd(
 ) -> None:
     """Per chart and environment: unified diff of `helm template`, local vs latest published."""
     only = names(selected(chart, changed_since))
+    require_fresh(state.root, "diff")
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     result = diff_published(

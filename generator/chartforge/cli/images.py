@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, complete_env, emit_json, err, state
 from chartforge.images import ImagesResult, list_images
 from chartforge.tools import find_helm
 
@@ -28,7 +28,9 @@ def format_text(result: ImagesResult) -> str:
 
 @app.command("images")
 def images_cmd(
-    env: list[str] = typer.Option([], "--env", "-e", help="Environment(s) from values/ (default: all)."),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", autocompletion=complete_env, help="Environment(s) from values/ (default: all)."
+    ),
     helm: str | None = typer.Option(None, "--helm", help="helm binary (default: $HELM, then PATH)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
 ) -> None:

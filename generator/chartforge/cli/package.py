@@ -7,11 +7,12 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, state
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
 from chartforge.package import Signer, package_charts
 from chartforge.project import Project
+from chartforge.stale import require_fresh
 
 PASSPHRASE_ENV = "CHARTFORGE_SIGNING_PASSPHRASE"
 
@@ -42,6 +43,7 @@ def package_cmd(
 ) -> None:
     """Package every chart (or the selected ones) into reproducible archives; the umbrella embeds its sub-charts."""
     only = names(selected(chart, changed_since))
+    require_fresh(state.root, "package", charts=charts)
     result = package_charts(
         charts or Project(state.root).charts,
         out or Project(state.root).dist,
@@ -53,5 +55,5 @@ def package_cmd(
         return
     for packaged in result.charts:
         signed = " (signed)" if packaged.provenance else ""
-        err(f"{packaged.sha256}  {packaged.path}{signed}")
-    err(f"packaged {len(result.charts)} chart(s); checksums in {result.sums_file}")
+        emit_line(f"{packaged.sha256}  {packaged.path}{signed}")
+    emit_line(f"packaged {len(result.charts)} chart(s); checksums in {result.sums_file}")

@@ -9,8 +9,9 @@ import typer
 
 from chartforge.check import run_check
 from chartforge.checkfiles import policy_files
-from chartforge.cli._app import OutputFormat, app, state
+from chartforge.cli._app import OutputFormat, app, complete_env, deprecated, state
 from chartforge.cli.check import finish
+from chartforge.errors import UsageError
 from chartforge.kube import KubeVersion
 from chartforge.policy.waivers import load_waivers
 from chartforge.project import Project
@@ -27,8 +28,17 @@ def policy_cmd(
     ),
     checkov: bool = typer.Option(True, "--checkov/--no-checkov", help="Also run checkov's k8s checks."),
     chart: str = typer.Option("", "--chart", help="Chart name to report (and to match waivers)."),
-    environment: str = typer.Option("", "--environment", "-e", help="Environment (reports, waivers)."),
-    kubernetes_version: str = typer.Option("", "--kubernetes-version", help="Rules of this version (1.34)."),
+    env: list[str] = typer.Option(
+        [],
+        "--env",
+        "-e",
+        autocompletion=complete_env,
+        help="Environment(s) to check (default: all); with manifests: the one to report.",
+    ),
+    old_env: list[str] = typer.Option([], "--environment", hidden=True),  # deprecated spelling of --env
+    kubernetes_version: str = typer.Option(
+        "", "--kubernetes-version", "-k", help="Rules of this version (1.34)."
+    ),
     namespace: str = typer.Option("", "--namespace", help="Release namespace of objects that set none."),
     values: Path | None = typer.Option(None, "--values", help="Values file to scan for secret material."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="text or json."),
@@ -38,12 +48,17 @@ def policy_cmd(
 
     Exit 1 on any finding no waiver covers.
     """
+    envs = [*env, *deprecated("--environment", "--env", old_env)]
     inputs = [*manifests, *(paths or [])]
     if not inputs:  # the built catalog: every chart × environment, as `chartforge check` does it
-        envs = [environment] if environment else None
-        finish(run_check(state.root, stages=("policy",), environments=envs, checkov=checkov), output, junit,
-               "chartforge policy")  # fmt: skip
+        finish(run_check(state.root, stages=("policy",), environments=envs or None, checkov=checkov), output,
+               junit, "chartforge policy")  # fmt: skip
         return
+    if len(envs) > 1:
+        raise UsageError(
+            "with manifest files, --env names the one environment they were rendered for", key="--env"
+        )
+    environment = envs[0] if envs else ""
     waivers_file = waivers or Project(state.root).waivers_file
     loaded = load_waivers(waivers_file, missing_ok=waivers is None)
     result = policy_files(inputs, waivers=loaded, checkov=checkov, chart=chart, environment=environment,

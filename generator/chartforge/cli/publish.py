@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.cli._app import OutputFormat, app, emit_json, emit_line, err, state
 from chartforge.cli.package import signer_from_options
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.errors import UsageError
@@ -22,6 +22,7 @@ from chartforge.publish.target import (
     credentials_from_stdin,
     target_from_catalog,
 )
+from chartforge.stale import require_fresh
 
 REGISTRY_HELP = "oci://HOST[:PORT]/NAMESPACE (default: registry.url of sources/catalog.yaml)."
 
@@ -44,8 +45,9 @@ def resolve_credentials(password_stdin: bool) -> Credentials | None:
 
 
 def _progress(item: ChartPublication) -> None:
+    """One result line per chart as it is pushed (stdout): status, reference, digest."""
     detail = f" {item.manifest_digest}" if item.manifest_digest else ""
-    err(f"{item.status:>9}  {item.reference}{detail}")
+    emit_line(f"{item.status:>9}  {item.reference}{detail}")
 
 
 def render_result(result: PublishResult, output: OutputFormat) -> None:
@@ -53,7 +55,7 @@ def render_result(result: PublishResult, output: OutputFormat) -> None:
         emit_json(result.to_dict())
         return
     pushed, unchanged = result.with_status("pushed"), result.with_status("unchanged")
-    err(f"published to {result.registry}: {len(pushed)} pushed, {len(unchanged)} unchanged")
+    emit_line(f"published to {result.registry}: {len(pushed)} pushed, {len(unchanged)} unchanged")
 
 
 # Typer options shared by publish and release.
@@ -96,6 +98,7 @@ def publish_cmd(
     stops the publish before anything is packaged or pushed (exit 4).
     """
     only = names(selected(chart, changed_since))
+    require_fresh(state.root, "publish")
     target = resolve_target(registry, plain_http, ca_file)
     credentials = resolve_credentials(password_stdin)
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)

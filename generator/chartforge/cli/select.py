@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from chartforge.cli._app import err, state
+from chartforge.cli._app import complete_chart, err, state
 from chartforge.compile.catalog import load_catalog
 from chartforge.selection import Selection, select
 
 ChartOpt = typer.Option(
-    [], "--chart", help="Only this chart and the charts depending on it (repeatable; aliases allowed)."
+    [],
+    "--chart",
+    autocompletion=complete_chart,
+    help="Only this chart and the charts depending on it (repeatable; aliases allowed).",
 )
 ChangedSinceOpt = typer.Option(
     None,

@@ -15,7 +15,7 @@ import typer
 
 from chartforge.check import run_check
 from chartforge.checkfiles import validate_files
-from chartforge.cli._app import OutputFormat, app, one_of, state
+from chartforge.cli._app import OutputFormat, app, complete_env, one_of, state
 from chartforge.cli.check import finish
 from chartforge.compile.catalog import load_catalog
 from chartforge.errors import UsageError, UserError
@@ -91,6 +91,13 @@ def validate_cmd(
         OutputFormat.text, "--output", "-o", help="text or json (findings, and one record per resource)."
     ),
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
+    env: list[str] = typer.Option(
+        [],
+        "--env",
+        "-e",
+        autocompletion=complete_env,
+        help="Without manifests: environment(s) of the catalog (default: all).",
+    ),
 ) -> None:
     """Validate manifests strictly (unknown fields are errors) against core and CRD schemas.
 
@@ -101,9 +108,11 @@ def validate_cmd(
     paths = [*manifests, *(more or [])]
     if not paths:  # the built catalog: every chart × environment × version, as `chartforge check` does it
         result = run_check(state.root, stages=("validate",), kubernetes_versions=kubernetes_version and versions,
-                           engine=cast(EngineName, engine))  # fmt: skip
+                           environments=env, engine=cast(EngineName, engine))  # fmt: skip
         finish(result, output, junit, "chartforge validate")
         return
+    if env:
+        raise UsageError("--env selects environments of the catalog; manifest files have none", key="--env")
     runner = make_engine(cast(EngineName, engine), kubeconform=kubeconform)
     finish(validate_files(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir)), output, junit,
            "chartforge validate")  # fmt: skip

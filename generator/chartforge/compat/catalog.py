@@ -37,7 +37,7 @@ from chartforge.diagnostics import Checked, Diagnostic
 from chartforge.errors import UsageError
 from chartforge.package import PackageResult, package_charts
 from chartforge.tools import Helm
-from chartforge.yamlio import line_of, load_yaml
+from chartforge.yamlio import did_you_mean, line_of, load_yaml
 
 CODES = {code: c.summary for code, c in codes.CODES.items() if code.startswith("CF-REL-")}
 
@@ -147,7 +147,7 @@ def compare_catalog(
     found_envs = sorted(p.stem for p in values_dir.glob("*.yaml")) if values_dir.is_dir() else []
     for env in environments:
         if env not in found_envs:
-            raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(found_envs))
+            raise UsageError(f"unknown environment '{env}'", hint=did_you_mean(env, found_envs))
     with tempfile.TemporaryDirectory(prefix="chartforge-compat-") as scratch:
         tmp = Path(scratch)
         project = _Project(root, package or package_charts(root / "charts", tmp / "local"),

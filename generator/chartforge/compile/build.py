@@ -19,8 +19,11 @@ from typing import Literal
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import environment_values
+from chartforge.compile.linemap import chart_line_maps, write_line_map
+from chartforge.compile.schemaerrors import sorted_errors
 from chartforge.compile.sourcetree import sources_files
 from chartforge.compile.swap import TREES, build_lock, recover, replace_trees
+from chartforge.errors import ValuesError, ValuesErrors, raise_all
 
 OUTPUT_DIRS = TREES
 STAMP = Path(".chartforge") / "build-stamp.json"
@@ -61,8 +64,15 @@ def compile_tree(catalog: Catalog) -> dict[str, bytes]:
     for chart in catalog.charts:
         for rel, text in chart_files(catalog, chart).items():
             tree[f"charts/{chart.name}/{rel}"] = text.encode("utf-8")
+    problems: list[ValuesError] = []  # every environment's values errors at once, by file and line
     for env in catalog.environments:
-        tree[f"values/{env}.yaml"] = environment_values(catalog, env).encode("utf-8")
+        try:
+            tree[f"values/{env}.yaml"] = environment_values(catalog, env).encode("utf-8")
+        except ValuesErrors as exc:
+            problems += exc.errors
+        except ValuesError as exc:
+            problems.append(exc)
+    raise_all(sorted_errors(problems))
     return dict(sorted(tree.items()))
 
 
@@ -147,5 +157,6 @@ def _build(root: Path, *, check: bool, catalog: Catalog | None) -> BuildResult:
         replace_trees(root, tree)
         written = True
     if not changes or written:
+        write_line_map(root, chart_line_maps(catalog, tree))  # findings in charts/ point at sources/
         _write_stamp(root, inputs, tree)
     return BuildResult(root, tuple(tree), changes, written)

@@ -15,7 +15,7 @@ from chartforge.compile.declared import (
 from chartforge.compile.helpers import trim_helpers
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.render import chart_context, render_chart_files
-from chartforge.yamlio import dump, read_text
+from chartforge.yamlio import dump, load_yaml, plain, read_text
 
 HELMIGNORE = (
     generated.header(".helmignore")
@@ -71,12 +71,60 @@ def chart_yaml(catalog: Catalog, chart: ChartSpec) -> str:
             for d in chart.dependencies
         ]
     header = generated.header("Chart.yaml", f"sources/charts/{chart.name}/chart.yaml")
-    return header + dump(data)
+    return header + dump(data, width=96)  # PyYAML folds after the word passing width: stays in 120
 
 
 def install_ref(catalog: Catalog, chart: ChartSpec) -> str:
     registry = catalog.registry.url or "oci://REGISTRY/NAMESPACE"
     return f"{registry.rstrip('/')}/{chart.name}"
+
+
+def environment_table(catalog: Catalog, chart: ChartSpec) -> list[str]:
+    """The umbrella's "Values per environment" table, read from sources/environments/: one row per
+    sub-chart (and ``global``), one column per environment; a cell is ``off`` or the keys it sets."""
+    envs = {
+        env: plain(load_yaml(catalog.env_file(env), display=f"sources/environments/{env}.yaml")) or {}
+        for env in catalog.environments
+    }
+    lines = [
+        "## Values per environment",
+        "",
+        "What each `values/<env>.yaml` sets (generated from `sources/environments/`; "
+        "unset keys keep the chart defaults):",
+        "",
+        "| | " + " | ".join(envs) + " |",
+        "|---|" + "---|" * len(envs),
+    ]
+    for name in ["global", *(d.name for d in chart.dependencies)]:
+        cells = []
+        for data in envs.values():
+            section = data.get(name) if isinstance(data, dict) else None
+            section = section if isinstance(section, dict) else {}
+            if section.get("enabled") is False:
+                cells.append("off")
+                continue
+            keys = sorted(str(k) for k in section if k != "enabled")
+            cells.append(", ".join(f"`{k}`" for k in keys) if keys else "defaults")
+        label = f"[{name}](#{name})" if name != "global" else "`global`"
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _subchart_sections(catalog: Catalog, chart: ChartSpec) -> list[str]:
+    """One section per sub-chart: links to it stay inside this README (``helm show readme``,
+    Artifact Hub), and it says where the sub-chart's own README is."""
+    lines: list[str] = []
+    for dep in chart.dependencies:
+        spec = catalog.chart(dep.name)
+        lines += [
+            f"### {dep.name}",
+            "",
+            f"{spec.description.rstrip('.')}. Version `{dep.version}`, switched by `{dep.condition}`; its README: "
+            f"`helm show readme {install_ref(catalog, spec)} --version {dep.version}` "
+            f"(also packaged in this chart as `charts/{dep.name}/README.md`).",
+            "",
+        ]
+    return lines
 
 
 def readme(catalog: Catalog, chart: ChartSpec) -> str:
@@ -122,11 +170,8 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
     ]
     if chart.dependencies:
         lines += ["## Sub-charts", "", "| Chart | Version | Enabled by |", "|-------|---------|------------|"]
-        lines += [
-            f"| [{d.name}](../{d.name}/README.md) | `{d.version}` | `{d.condition}` |"
-            for d in chart.dependencies
-        ]
-        lines.append("")
+        lines += [f"| [{d.name}](#{d.name}) | `{d.version}` | `{d.condition}` |" for d in chart.dependencies]
+        lines += ["", *_subchart_sections(catalog, chart), *environment_table(catalog, chart)]
     if extra.strip():
         lines += [extra.strip(), ""]
     upgrading = upgrading_markdown(load_declared(chart.source_dir, catalog.root))

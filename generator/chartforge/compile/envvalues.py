@@ -8,17 +8,15 @@ suggest the closest valid key for typos.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-
 from chartforge.compile import generated, schema
 from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.schemaerrors import values_problems
 from chartforge.compile.sourcetree import contained
-from chartforge.errors import ValuesError
-from chartforge.yamlio import did_you_mean, line_at, load_yaml_text, plain, read_text
+from chartforge.errors import ValuesError, raise_all
+from chartforge.yamlio import load_yaml_text, plain, read_text
 
 
 def merge(base: Any, override: Any) -> Any:
@@ -65,12 +63,8 @@ def chart_defaults(chart: ChartSpec) -> dict[str, Any]:
     return {p.name: p.default_value() for p in chart.params.children}
 
 
-def _schema_path(error: jsonschema.ValidationError) -> list[str | int]:
-    return list(error.absolute_path)
-
-
 def validate_values(catalog: Catalog, chart: ChartSpec, data: Any, *, display: str) -> dict[str, Any]:
-    """Merge ``data`` over the chart's defaults and validate; raise ValuesError at the first problem."""
+    """Merge ``data`` over the chart's defaults and validate; raise every problem at once, by line."""
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -79,25 +73,8 @@ def validate_values(catalog: Catalog, chart: ChartSpec, data: Any, *, display: s
     merged = merge(defaults, plain(data))
     if not chart.is_umbrella:
         merged.setdefault("global", {p.name: p.default_value() for p in catalog.global_params})
-    validator = jsonschema.Draft7Validator(schema.chart_schema(catalog, chart))
-    errors = sorted(validator.iter_errors(merged), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    if not errors:
-        return dict(merged)
-    error = errors[0]
-    path = _schema_path(error)
-    key = ".".join(str(p) for p in path)
-    if error.validator == "additionalProperties":
-        unexpected = re.findall(r"'([^']+)'", error.message.split("(")[-1])
-        allowed = set((error.schema.get("properties") or {}).keys())
-        bad = unexpected[0] if unexpected else "?"
-        full = ".".join([*map(str, path), bad])
-        raise ValuesError(
-            f"unknown key '{bad}'", path=display, line=line_at(data, [*path, bad]), key=full,
-            hint=did_you_mean(bad, allowed),
-        )  # fmt: skip
-    expected = error.schema.get("type") if isinstance(error.schema, Mapping) else None
-    hint = f"expected {expected}" if error.validator == "type" and expected else None
-    raise ValuesError(error.message, path=display, line=line_at(data, path), key=key or None, hint=hint)
+    raise_all(values_problems(schema.chart_schema(catalog, chart), merged, data, display=display))
+    return dict(merged)
 
 
 def environment_values(catalog: Catalog, env: str) -> str:
@@ -110,9 +87,10 @@ def environment_values(catalog: Catalog, env: str) -> str:
     umbrella = catalog.chart(catalog.umbrella)
     validate_values(catalog, umbrella, data, display=display)
     header = (
-        generated.header(display, display)
+        generated.schema_modeline(f"../charts/{umbrella.name}/values.schema.json")
+        + generated.header(display, display)
         + f"# Values for the {umbrella.name} umbrella chart in the {env} environment:\n"
-        f"#   helm install {umbrella.name} {catalog.registry.url or 'oci://REGISTRY/NS'}/{umbrella.name} "
-        f"--version {umbrella.version} -f values/{env}.yaml\n"
+        f"#   helm install {umbrella.name} {catalog.registry.url or 'oci://REGISTRY/NS'}/{umbrella.name} \\\n"
+        f"#     --version {umbrella.version} -f values/{env}.yaml\n"
     )
     return header + text

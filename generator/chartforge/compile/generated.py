@@ -21,3 +21,9 @@ def header(path: str, source: str | None = None) -> str:
     if path.endswith(".md"):
         return f"<!-- {text} -->\n"
     return ""
+
+
+def schema_modeline(schema: str) -> str:
+    """``# yaml-language-server: $schema=…``: editors (the YAML language server: VS Code, neovim,
+    IntelliJ) validate and complete a values file against ``schema``, a path relative to the file."""
+    return f"# yaml-language-server: $schema={schema}\n"

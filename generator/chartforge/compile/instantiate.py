@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from chartforge.compile.assemble import assemble
 from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import merge, subchart_values, validate_values
-from chartforge.errors import ToolError, UserError, ValuesError
+from chartforge.errors import ToolError, UsageError, UserError, ValuesError
 from chartforge.helm import template, write_values
 from chartforge.yamlio import did_you_mean, load_yaml, plain
 
@@ -52,12 +52,17 @@ def variable_targets(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
 
 
 def resolve_variables(
-    catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    catalog: Catalog,
+    chart: ChartSpec,
+    variables: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    *,
+    defaults: bool = True,
 ) -> dict[str, Any]:
     """Turn seed variables into a values overlay for ``chart`` (the catalog's ``variable_defaults`` first)."""
     environ = os.environ if environ is None else environ
     mapping = variable_targets(catalog, chart)
-    given: dict[str, Any] = {k: v for k, v in catalog.variable_defaults if k in mapping}
+    given: dict[str, Any] = {k: v for k, v in catalog.variable_defaults if k in mapping} if defaults else {}
     given.update({k: environ[k] for k in PROCESS_ENV if k in environ and k in mapping})
     if "ENVIRONMENT" in environ and "environment" in mapping:
         given["environment"] = environ["ENVIRONMENT"]
@@ -78,18 +83,35 @@ def resolve_variables(
 
 
 def instance_values(
-    catalog: Catalog, chart: ChartSpec, variables: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    catalog: Catalog,
+    chart: ChartSpec,
+    variables: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    *,
+    environment: str | None = None,
+    values_files: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """Values for ``chart``: the selected environment's section, then the variables on top."""
+    """Values for ``chart``: the environment's section, the variables' defaults, ``values_files`` in
+    order, then the variables given (and the process environment's).
+
+    The environment is ``environment`` when given, else the ``environment`` variable (or its default).
+    """
     overlay = resolve_variables(catalog, chart, variables, environ)
-    env = str(
+    env = environment or str(
         overlay.get("global", {}).get("environment") or dict(catalog.variable_defaults).get("environment", "")
     )
     base: dict[str, Any] = {}
     if env in catalog.environments:
         env_data = plain(load_yaml(catalog.env_file(env))) or {}
         base = subchart_values(env_data, chart.name, umbrella=chart.is_umbrella)
-    values: dict[str, Any] = merge(base, overlay)
+    files: dict[str, Any] = {}
+    for file in values_files:
+        data = plain(load_yaml(Path(file), display=str(file), error=UserError))
+        if data is not None and not isinstance(data, dict):
+            raise UserError("a values file must be a mapping", path=str(file), line=1)
+        files = merge(files, data or {})
+    given = resolve_variables(catalog, chart, variables, environ, defaults=False) if values_files else {}
+    values: dict[str, Any] = merge(merge(merge(base, overlay), files), given)
     try:
         validate_values(catalog, chart, values, display=f"variables for {chart.name}")
     except ValuesError as exc:
@@ -120,19 +142,87 @@ def _variable_for(catalog: Catalog, chart: ChartSpec, key: str) -> str | None:
     return None
 
 
+def find_root(start: Path | str | None = None) -> Path:
+    """The project holding ``start`` (default: the working directory): the nearest folder, ``start``
+    or a parent, with ``sources/catalog.yaml`` — as git finds its repository."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "sources" / "catalog.yaml").is_file():
+            return folder
+    raise UserError(
+        "no chartforge project here or in any parent folder",
+        path=str(here),
+        hint="pass root= (the folder holding sources/catalog.yaml)",
+    )
+
+
 def render_template(
-    name: str, variables: Mapping[str, Any] | None = None, *, root: Path | str = ".", helm: str | None = None
+    name: str,
+    variables: Mapping[str, Any] | None = None,
+    *,
+    root: Path | str | None = None,
+    environment: str | None = None,
+    values_files: Sequence[Path | str] = (),
+    namespace: str = "default",
+    helm: str | None = None,
 ) -> str:
-    """Render chart ``name`` with ``variables``; returns the Kubernetes manifests (multi-doc YAML)."""
-    return instantiate(name, variables or {}, root=root, helm=helm).manifests
+    """Render chart ``name`` with ``variables`` and return its Kubernetes manifests (multi-document YAML).
+
+    The seed's entry point, ``chartforge render`` in Python. ``name`` is a chart of the catalog or
+    one of its aliases (``postgresql_ha_cluster``). ``variables`` are the seed's variables
+    (``cluster_name``, ``node_count``, ``environment``, …; defaults from ``variable_defaults`` in
+    ``sources/catalog.yaml``; ``CLUSTER_ID``/``TENANT_ID``/``ENVIRONMENT`` read from the process
+    environment) or values paths of the chart (``"image.tag"``). Values are layered as
+    ``helm template`` layers them: the ``environment``'s section of ``sources/environments/``,
+    the variables' defaults, each of ``values_files`` in order, then the variables given
+    (``variables`` and the process environment's); they are checked against the
+    chart's schema first. ``root`` is the project (the folder holding ``sources/``); by default
+    the working directory or its nearest parent that holds ``sources/catalog.yaml``, so the call
+    works from any directory of the project. The chart is compiled from ``sources/`` (never the
+    possibly stale ``charts/``) and rendered by ``helm template --namespace namespace``; ``helm``
+    names the binary (default: ``$HELM``, ``PATH``, the project's ``.tools/bin``).
+
+    Raises :class:`chartforge.errors.UserError` (unknown chart, variable or environment, values
+    the schema refuses, each with its location and a hint) and
+    :class:`chartforge.errors.ToolError` (helm failed).
+
+    Example::
+
+        manifests = render_template("postgresql-ha", {"cluster_name": "prod-postgres", "node_count": 5})
+    """
+    return instantiate(
+        name, variables or {}, root=find_root(root) if root is None else root, helm=helm,
+        environment=environment, values_files=[Path(f) for f in values_files], namespace=namespace,
+    ).manifests  # fmt: skip
 
 
 def instantiate(
-    name: str, variables: Mapping[str, Any], *, root: Path | str = ".", helm: str | None = None
+    name: str,
+    variables: Mapping[str, Any],
+    *,
+    root: Path | str = ".",
+    helm: str | None = None,
+    environment: str | None = None,
+    values_files: Sequence[Path] = (),
+    namespace: str = "default",
 ) -> Instance:
+    """The chart, its values and its manifests (see :func:`render_template`)."""
     catalog = load_catalog(root)
     chart = catalog.chart(name)
-    values = instance_values(catalog, chart, variables)
+    if environment is not None and environment not in catalog.environments:
+        raise UsageError(
+            f"unknown environment '{environment}'", hint=did_you_mean(environment, catalog.environments)
+        )
+    if environment is not None and "environment" in variable_targets(catalog, chart):
+        if variables.get("environment", environment) != environment:
+            raise UsageError(
+                f"--env {environment} and the variable environment={variables['environment']} disagree"
+            )
+        variables = {**variables, "environment": environment}  # the section and global.environment agree
+    for file in values_files:
+        if not Path(file).is_file():
+            raise UserError("values file not found", path=str(file))
+    values = instance_values(catalog, chart, variables, environment=environment, values_files=values_files)
     binary = tools.find_helm(helm, root=catalog.root)
     needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
     with tempfile.TemporaryDirectory(prefix="chartforge-render-") as tmp:
@@ -147,7 +237,11 @@ def instantiate(
             values_file = write_values(assembled / "values.yaml", values)
             try:
                 manifests = template(
-                    binary, assembled / chart.name, release=release, values_files=[values_file]
+                    binary,
+                    assembled / chart.name,
+                    release=release,
+                    values_files=[values_file],
+                    namespace=namespace,
                 )
             except ToolError as exc:
                 given = sorted(str(k) for k in variables) + [k for k in PROCESS_ENV if k in os.environ]

@@ -91,26 +91,40 @@ def render_file(env: jinja2.Environment, sources: Path, name: str, context: Mapp
             f"template syntax error: {exc.message}", path=f"sources/{exc.name or name}", line=exc.lineno
         ) from exc
     except jinja2.UndefinedError as exc:
-        template, line = _jinja_location(exc, sources, name)
+        template, line, inner = _jinja_location(exc, sources, name)
         raise TemplateError(
-            f"undefined template variable: {exc.message}", path=f"sources/{template}", line=line,
+            f"undefined template variable: {exc.message}{inner}", path=f"sources/{template}", line=line,
             hint="define it in the chart's context or fix the spelling",
         ) from exc  # fmt: skip
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template not found: {exc.name}", path=f"sources/{name}") from exc
     except jinja2.TemplateError as exc:
-        template, line = _jinja_location(exc, sources, name)
-        raise TemplateError(f"template error: {exc}", path=f"sources/{template}", line=line) from exc
+        template, line, inner = _jinja_location(exc, sources, name)
+        raise TemplateError(f"template error: {exc}{inner}", path=f"sources/{template}", line=line) from exc
 
 
-def _jinja_location(exc: BaseException, sources: Path, default: str) -> tuple[str, int | None]:
-    """The innermost template frame of the traceback Jinja rewrote to point at template lines."""
+def _jinja_location(exc: BaseException, sources: Path, default: str) -> tuple[str, int | None, str]:
+    """Where a render failed: the caller's template and line first, the macro's line as context.
+
+    Jinja rewrites the traceback to point at template lines. The innermost template frame is
+    where the error happened; when that is a macro in another file, the author's call site
+    (the last frame outside that file and outside ``macros/``) is the location and `` (in macro sources/…:N)`` the context.
+    """
     tb = exc.__traceback__
-    found: tuple[str, int | None] = (default, None)
+    frames: list[tuple[str, int]] = []
     root = str(sources.resolve())
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         if filename.startswith(root + os.sep):
-            found = (Path(filename).relative_to(root).as_posix(), tb.tb_lineno)
+            frames.append((Path(filename).relative_to(root).as_posix(), tb.tb_lineno))
         tb = tb.tb_next
-    return found
+    if not frames:
+        return default, None, ""
+    inner_file, inner_line = frames[-1]
+    callers = [f for f in frames if f[0] != inner_file]
+    authors = [f for f in callers if not f[0].startswith("macros/")]  # a macro called by a macro
+    callers = authors or callers
+    if not callers:
+        return inner_file, inner_line, ""
+    caller_file, caller_line = callers[-1]
+    return caller_file, caller_line, f" (in macro sources/{inner_file}:{inner_line})"

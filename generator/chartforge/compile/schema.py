@@ -9,15 +9,14 @@ silently. The umbrella's schema nests each sub-chart's schema under its name.
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import Any
-
-import yaml
 
 from chartforge.compile import generated
 from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.compile.declared import add_alias_properties, load_declared
 from chartforge.compile.params import Param
-from chartforge.yamlio import scalar
+from chartforge.yamlio import dump, scalar
 
 DRAFT07 = "http://json-schema.org/draft-07/schema#"
 
@@ -86,10 +85,20 @@ def schema_json(schema: dict[str, Any]) -> str:
 # --- values.yaml -----------------------------------------------------------------------------
 
 
+WIDTH = 120  # generated YAML stays within yamllint's line length (.yamllint)
+FOLD = WIDTH - 24  # PyYAML folds after the word that passes its width: leave room for one long word
+
+
+def _comment(pad: str, text: str) -> list[str]:
+    """``## text`` wrapped at WIDTH columns; continuation lines are ``##   more``."""
+    lines = textwrap.wrap(text, width=WIDTH - len(pad) - 5, break_long_words=False, break_on_hyphens=False)
+    return [f"{pad}## {line}" if i == 0 else f"{pad}##   {line}" for i, line in enumerate(lines or [""])]
+
+
 def _emit(param: Param, indent: int, out: list[str]) -> None:
     pad = "  " * indent
     if param.is_group:
-        out.append(f"{pad}## {param.description}")
+        out.extend(_comment(pad, param.description))
         if not param.children:
             out.append(f"{pad}{param.name}: {{}}")
             return
@@ -97,19 +106,23 @@ def _emit(param: Param, indent: int, out: list[str]) -> None:
         for child in param.children:
             _emit(child, indent + 1, out)
         return
-    out.append(f"{pad}## @param {param.path} {param.description}")
+    out.extend(_comment(pad, f"@param {param.path} {param.description}"))
     value = param.default
     if isinstance(value, dict | list) and value:
         out.append(f"{pad}{param.name}:")
-        body = yaml.safe_dump(value, default_flow_style=False, sort_keys=False, width=10_000)
         inner = "  " * (indent + 1)
+        body = dump(value, width=FOLD - len(inner), indent_sequences=True)
         out.extend(f"{inner}{line}" for line in body.rstrip("\n").split("\n"))
+    elif len(line := f"{pad}{param.name}: {scalar(value)}") > WIDTH and isinstance(value, str):
+        body = dump({param.name: value}, width=FOLD - len(pad))  # a long string: folded by YAML's rules
+        out.extend(f"{pad}{text}" for text in body.rstrip("\n").split("\n"))
     else:
-        out.append(f"{pad}{param.name}: {scalar(value)}")
+        out.append(line)
 
 
 def values_yaml(catalog: Catalog, chart: ChartSpec) -> str:
     out = [
+        generated.schema_modeline("values.schema.json").rstrip("\n"),
         generated.header("values.yaml", f"sources/charts/{chart.name}/parameters.yaml").rstrip("\n"),
         f"# Default values for {chart.name} {chart.version}. Every key is described in README.md and",
         "# checked by values.schema.json.",
@@ -158,7 +171,9 @@ def parameter_rows(params: tuple[Param, ...]) -> list[str]:
             constraint = dict(leaf.constraints)
             extra = ""
             if "enum" in constraint:
-                extra = " One of: " + ", ".join(f"`{v}`" for v in constraint["enum"]) + "."
+                extra = (
+                    " One of: " + ", ".join(f"`{scalar(v)}`" for v in constraint["enum"]) + "."
+                )  # YAML: true
             rows.append(
                 f"| `{leaf.path}` | {_cell(leaf.description)}{extra} | {'/'.join(leaf.types)} | {_default_cell(leaf)} |"
             )
@@ -169,7 +184,7 @@ def parameters_markdown(catalog: Catalog, chart: ChartSpec) -> str:
     header = ["| Name | Description | Type | Default |", "|------|-------------|------|---------|"]
     parts = ["### Global parameters", "", *header, *parameter_rows(catalog.global_params), ""]
     if chart.is_umbrella:
-        rows = [f"| `{d.condition}` | Deploy the [{d.name}](../{d.name}/README.md) sub-chart | boolean | `true` |"
+        rows = [f"| `{d.condition}` | Deploy the [{d.name}](#{d.name}) sub-chart | boolean | `true` |"
                 for d in chart.dependencies]  # fmt: skip
         parts += ["### Sub-charts", "", *header, *rows, ""]
     sections: dict[str, list[Param]] = {}

@@ -31,7 +31,7 @@ from chartforge.publish.oci import OciClient
 from chartforge.publish.retry import RetryPolicy
 from chartforge.publish.target import Credentials, RegistryTarget
 from chartforge.tools import Helm
-from chartforge.yamlio import load_yaml, plain
+from chartforge.yamlio import did_you_mean, load_yaml, plain
 
 MASK = "<chart version ignored>"
 HIDDEN = "<hidden>"
@@ -134,7 +134,8 @@ def environments_of(values_dir: Path | None, wanted: Sequence[str]) -> list[tupl
     )
     for env in wanted:
         if env not in found:
-            raise UserError(f"no values file for environment '{env}'", path=values_dir or "values")
+            raise UserError(f"no values file for environment '{env}'", path=values_dir or "values",
+                            hint=did_you_mean(env, found))  # fmt: skip
     names = list(wanted) or list(found)
     loaded = [
         (env, plain(load_yaml(found[env], display=f"values/{env}.yaml", error=UserError))) for env in names

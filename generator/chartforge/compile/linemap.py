@@ -1,0 +1,209 @@
+"""The line map: which ``sources/`` line produced each line of a generated chart template.
+
+Rendering a chart template a second time through an environment whose parser puts a marker
+(``U+E000 template:line U+E001``) before every output node gives, for each generated line, the
+template and line that wrote it. Lines written by a macro keep the author's call site as their
+location and the macro's own line as context. The marked rendering, markers stripped, is aligned
+line by line with the real output (difflib), so a filter that sees the markers (``trim`` of a
+macro's output, ``tojson``…) can only leave a line unmapped, never change what ``build`` writes.
+
+The map lives beside the build stamp (``.chartforge/linemap.json``), never inside a chart, keyed
+by each generated file's digest so a stale entry is never used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+
+from chartforge.compile.catalog import Catalog
+from chartforge.compile.jinja import SourcesLoader, environment
+from chartforge.compile.render import chart_context
+from chartforge.compile.sourcetree import sources_files
+
+SIDECAR = Path(".chartforge") / "linemap.json"
+_ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
+_MARK = re.compile("\ue000([^\ue000\ue001]*):([0-9]+)\ue001")  # private-use: no line break to splitlines
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one generated line comes from: ``path:line`` in sources/, and the macro line inside it."""
+
+    path: str
+    line: int
+    macro: str = ""  # "sources/macros/k8s.j2:12" when a macro wrote the line
+
+    def to_list(self) -> list[Any]:
+        return [self.path, self.line, self.macro]
+
+
+class _MarkingEnvironment(jinja2.Environment):
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for output in tree.find_all(nodes.Output):
+            marked: list[nodes.Expr] = []
+            for child in output.nodes:
+                marked += [
+                    nodes.TemplateData(f"\ue000{name}:{child.lineno}\ue001", lineno=child.lineno),
+                    child,
+                ]
+            output.nodes = marked
+        return tree
+
+
+def _marking_environment(sources: Path) -> jinja2.Environment:
+    plain = environment(sources)
+    env = _MarkingEnvironment(**{k: getattr(plain, k) for k in _OPTIONS})
+    env.loader = SourcesLoader(sources)
+    for extension in plain.extensions.values():  # what `environment` installs ([[> macro() ]] placement)
+        env.add_extension(type(extension))
+    env.filters.update({k: v for k, v in plain.filters.items() if k not in env.filters})
+    if "reindent" in plain.filters:  # it shifts `nindent N` inside Helm actions: no marker may sit there
+        shift = plain.filters["reindent"]
+        env.filters["reindent"] = lambda text, n: shift(
+            _ACTION.sub(lambda m: _MARK.sub("", m[0]), str(text)), n
+        )
+    return env
+
+
+_OPTIONS = (
+    "undefined", "block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+    "comment_start_string", "comment_end_string", "keep_trailing_newline", "trim_blocks", "lstrip_blocks",
+    "autoescape",
+)  # fmt: skip
+
+
+def _origins(marked: str) -> tuple[list[str], list[Origin | None]]:
+    """The marked rendering → (its lines without markers, the origin of each)."""
+    author: list[Any] = ["", 0]
+    current: list[Any] = ["", 0]
+    lines: list[str] = []
+    origins: list[Origin | None] = []
+    text: list[str] = []
+    here: Origin | None = None
+
+    def snapshot() -> Origin | None:
+        if not author[0]:
+            return None
+        macro = f"sources/{current[0]}:{current[1]}" if current[0] != author[0] else ""
+        return Origin(f"sources/{author[0]}", author[1], macro)
+
+    pos = 0
+    for match in [*_MARK.finditer(marked), None]:
+        chunk = marked[pos : match.start() if match else len(marked)]
+        pieces = chunk.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                lines.append("".join(text))
+                origins.append(here or snapshot())
+                text, here = [], None
+                current[1] += 1
+                if current[0] == author[0]:
+                    author[1] = current[1]
+            if piece.strip() and here is None:  # a line's origin is its first non-blank text
+                here = snapshot()
+            text.append(piece)
+        if match is None:
+            break
+        pos = match.end()
+        name, line = match.group(1), int(match.group(2))
+        current[:] = [name, line]
+        if not name.startswith("macros/"):
+            author[:] = [name, line]
+    if text and "".join(text):
+        lines.append("".join(text))
+        origins.append(here or snapshot())
+    return lines, origins
+
+
+def align(marked: str, generated: str) -> list[Origin | None]:
+    """The origin of every line of ``generated`` (None: a header or a line the marks cannot place)."""
+    lines, origins = _origins(marked)
+    out: list[Origin | None] = [None] * len(generated.splitlines())
+    matcher = difflib.SequenceMatcher(None, lines, generated.splitlines(), autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            out[block.b + k] = origins[block.a + k]
+    return out
+
+
+def chart_line_maps(catalog: Catalog, tree: Mapping[str, bytes]) -> dict[str, Any]:
+    """``{generated path: {"sha256": …, "lines": [[source, line, macro] | None, …]}}`` for every template."""
+    env = _marking_environment(catalog.sources)
+    out: dict[str, Any] = {}
+    for chart in catalog.charts:
+        base = chart.source_dir / "templates"
+        if not base.is_dir():
+            continue
+        context = chart_context(catalog, chart)
+        for path in sources_files(base, catalog.sources, root=catalog.root):
+            if path.suffix != ".j2":
+                continue
+            generated_path = (
+                f"charts/{chart.name}/{path.relative_to(chart.source_dir).as_posix()[: -len('.j2')]}"
+            )
+            data = tree.get(generated_path)
+            if data is None:
+                continue
+            try:
+                marked = env.get_template(path.relative_to(catalog.sources).as_posix()).render(**context)
+            except Exception:
+                continue
+            origins = align(marked, data.decode("utf-8"))
+            out[generated_path] = {
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "lines": [o.to_list() if o else None for o in origins],
+            }
+    return out
+
+
+def write_line_map(root: Path, maps: Mapping[str, Any]) -> None:
+    path = root / SIDECAR
+    path.parent.mkdir(exist_ok=True)
+    (path.parent / ".gitignore").write_text("*\n")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(maps, sort_keys=True))
+    os.replace(tmp, path)
+
+
+class LineMap:
+    """The sidecar, read once; entries whose generated file changed since are ignored."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        try:
+            self.maps: dict[str, Any] = json.loads((root / SIDECAR).read_text())
+        except (OSError, ValueError):
+            self.maps = {}
+        self._fresh: dict[str, bool] = {}
+
+    def origin(self, generated: str, line: int) -> Origin | None:
+        """``charts/<c>/templates/x.yaml``, 1-based line → its origin in sources/."""
+        entry = self.maps.get(generated)
+        if not isinstance(entry, dict) or not self._is_fresh(generated, entry):
+            return None
+        lines = entry.get("lines") or []
+        if not 1 <= line <= len(lines) or not lines[line - 1]:
+            return None
+        path, src_line, macro = lines[line - 1]
+        return Origin(str(path), int(src_line), str(macro))
+
+    def _is_fresh(self, generated: str, entry: Mapping[str, Any]) -> bool:
+        if generated not in self._fresh:
+            try:
+                digest = hashlib.sha256((self.root / generated).read_bytes()).hexdigest()
+            except OSError:
+                digest = ""
+            self._fresh[generated] = digest == entry.get("sha256")
+        return self._fresh[generated]
