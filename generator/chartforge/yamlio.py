@@ -188,12 +188,25 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+#: at most this many names are listed in a hint, close matches or the whole (short) set
+HINT_NAMES = 5
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    cands = sorted(candidates)
-    match = closest(word, cands)
-    if match:
-        return f"did you mean '{match}'?"
-    return "expected one of: " + ", ".join(cands) if cands else "no keys are allowed here"
+    """A short hint for an unknown name: its close matches (at most five), never a dump of every name.
+
+    With no close match, a set of up to five names is listed; a larger one is only counted.
+    """
+    cands = sorted(set(candidates))
+    if not cands:
+        return "no keys are allowed here"
+    matches = difflib.get_close_matches(word, cands, n=HINT_NAMES, cutoff=0.6)
+    if matches:
+        others = "".join(f", '{m}'" for m in matches[1:])
+        return f"did you mean '{matches[0]}'?" + (f" (or {others[2:]})" if others else "")
+    if len(cands) <= HINT_NAMES:
+        return "expected one of: " + ", ".join(cands)
+    return f"no allowed name is close to it ({len(cands)} are allowed here; see the schema or documentation)"
 
 
 def scalar(value: Any) -> str:
