@@ -8,6 +8,7 @@ pipeline. No evaluation happens here: :mod:`chartforge.compile.quoting` gives th
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -42,7 +43,13 @@ class ParseError(ValueError):
     """An action this reader does not understand (the check reports it rather than guess)."""
 
 
-def actions(text: str) -> list[Action]:
+# the body of an action: strings (with escapes) and raw strings kept whole, up to the first "}}"
+_BODY = re.compile(r"""(?:"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`|[^"'`}]|\}(?!\}))*""")
+
+
+@functools.lru_cache(maxsize=512)
+def actions(text: str) -> tuple[Action, ...]:
+    """Every action of a template text, comments skipped (cached: the check reads a text repeatedly)."""
     found: list[Action] = []
     pos = 0
     while (start := text.find("{{", pos)) >= 0:
@@ -52,26 +59,14 @@ def actions(text: str) -> list[Action]:
             end = text.find("}}", close if close >= 0 else i)
             pos = (end + 2) if end >= 0 else len(text)
             continue
-        quote = ""
-        while i < len(text):
-            c = text[i]
-            if quote:
-                if c == "\\" and quote != "`":
-                    i += 2
-                    continue
-                if c == quote:
-                    quote = ""
-            elif c in "\"'`":
-                quote = c
-            elif text.startswith("}}", i):
-                break
-            i += 1
+        match = _BODY.match(text, i)
+        i = match.end() if match else i
         body = text[start + 2 : i]
         body = body[1:] if body.startswith("- ") or body == "-" else body
         body = body[:-1] if body.endswith(" -") else body
         found.append(Action(start, i + 2, body.strip()))
         pos = i + 2
-    return found
+    return tuple(found)
 
 
 _TOKEN = re.compile(
@@ -103,6 +98,7 @@ def _tokens(body: str) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_pipeline(body: str) -> Pipeline:
     """``$a, $b := x | f y (g z)`` → declared variables and commands."""
     toks = _tokens(body)

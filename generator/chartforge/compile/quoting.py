@@ -50,7 +50,7 @@ class Unquoted:
     def message(self) -> str:
         what = {"scalar": "parameter", "string": "string parameter", "structure": "object/array parameter"}.get(
             self.kind, "parameter the values schema does not declare")  # fmt: skip
-        place = {"start": "as a YAML value", "plain": "inside a plain YAML scalar", "block": "inside a block scalar",
+        place = {"start": "as a YAML value or key", "plain": "inside a plain YAML scalar", "block": "inside a block scalar",
                  "dquote": 'inside a "…" scalar', "squote": "inside a '…' scalar", "comment": "in a comment"}[self.where]  # fmt: skip
         return f"`{{{{ {self.action} }}}}` writes the {what} `{self.param}` unquoted {place}"
 
@@ -69,8 +69,15 @@ class Checker:
         self.schema = schema
         self.text = ""
         self.defines: dict[str, Val] = {}  # what each named template writes (see _end_define)
+        self._values: dict[tuple[str, ...], Val] = {}
 
     def value(self, path: list[str]) -> Val:
+        key = tuple(path)
+        if key not in self._values:
+            self._values[key] = self._value(path)
+        return self._values[key]
+
+    def _value(self, path: list[str]) -> Val:
         kinds = kinds_at(self.schema, path)
         kind = max((k for k, _ in kinds), key=RANK.__getitem__)
         return Val(kind, ".".join(path), frozenset().union(*(c for _, c in kinds)))

@@ -14,6 +14,8 @@ lines and indentation the way a YAML parser would, with the other actions taken 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -83,20 +85,31 @@ def context(text: str, offset: int) -> Context:
     return Context("plain")
 
 
+@functools.lru_cache(maxsize=256)
+def _lines(text: str) -> tuple[tuple[int, ...], tuple[tuple[int, bool] | None, ...]]:
+    """Line starts, and per line (control actions removed): None when blank, else (indent, is a block header)."""
+    starts, info = [0], []
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+        stripped = _CONTROL.sub("", line).rstrip()
+        level = len(stripped) - len(stripped.lstrip(" "))
+        info.append((level, bool(_BLOCK_HEADER.search(stripped))) if stripped.strip() else None)
+    return tuple(starts[:-1]), tuple(info)
+
+
 def _block_header(text: str, start: int, offset: int) -> int | None:
     """The indentation of the ``key: |`` whose block scalar holds ``offset``; None outside one."""
-    end = text.find("\n", offset)
-    line = _CONTROL.sub("", text[start : end if end >= 0 else len(text)])
-    indent = len(line) - len(line.lstrip(" "))
-    for prev in reversed(text[:start].split("\n")):
-        stripped = _CONTROL.sub("", prev).rstrip()
-        if not stripped.strip():
+    starts, info = _lines(text)
+    index = bisect.bisect_right(starts, offset) - 1
+    here = info[index]
+    indent = here[0] if here else len(text[start:offset]) - len(text[start:offset].lstrip(" "))
+    for entry in reversed(info[:index]):
+        if entry is None or entry[0] >= indent:
             continue
-        level = len(stripped) - len(stripped.lstrip(" "))
-        if level < indent:
-            if _BLOCK_HEADER.search(stripped):
-                return level
-            indent = level
-            if level == 0:
-                return None
+        level, header = entry
+        if header:
+            return level
+        indent = level
+        if level == 0:
+            return None
     return None
