@@ -15,6 +15,7 @@ kubectl (``sigs.k8s.io/yaml``) do.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,8 +197,6 @@ def iter_manifest_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def load_manifests(paths: Iterable[str | Path]) -> list[Manifest]:
     """Parse every manifest under ``paths`` (``-`` reads stdin) into records, in order."""
-    import sys
-
     resources: list[Manifest] = []
     for path in iter_manifest_files(Path(p) for p in paths):
         if str(path) == "-":

@@ -199,12 +199,12 @@ class LocalPlatform:
         return (self.dir(member) / "revision").read_text().strip()
 
     def start(self, member: str) -> None:
-        """Start the member at the target revision; Patroni's REST credentials come from the
-        environment, as the chart's PATRONI_RESTAPI_USERNAME/PASSWORD do."""
+        """Start the member at the target revision. Patroni's REST credentials are in its
+        configuration file (restapi.authentication), as the chart's SPILO_CONFIGURATION puts them
+        into Spilo's /run/postgres.yml; no PATRONI_* variable reaches Patroni (Spilo drops them)."""
         d = self.dir(member)
         (d / "revision").write_text(self.target_revision())
-        env = {"PATRONI_RESTAPI_USERNAME": PATRONI_USER, "PATRONI_RESTAPI_PASSWORD": PATRONI_PASSWORD}
-        spawn(["patroni", str(d / "patroni.yaml")], d / "patroni.log", d / "patroni.pid", env=env)
+        spawn(["patroni", str(d / "patroni.yaml")], d / "patroni.log", d / "patroni.pid")
 
     def replace(self, member: str) -> None:
         stop_pidfile(self.dir(member) / "patroni.pid", signal.SIGTERM, timeout=60)
@@ -263,9 +263,13 @@ def run_update(root_dir: str) -> int:
 
 
 def write_patroni_cluster(
-    root: Path, etcd_port: int, names: list[str], dcs: dict[str, Any]
+    root: Path, etcd_port: int, names: list[str], dcs: dict[str, Any], restapi: dict[str, Any] | None = None
 ) -> dict[str, int]:
-    """Patroni configurations of ``names`` (one REST and one PostgreSQL port each); returns REST ports."""
+    """Patroni configurations of ``names`` (one REST and one PostgreSQL port each); returns REST ports.
+
+    ``restapi`` is merged into each member's ``restapi`` section (default: the REST API
+    credentials PATRONI_USER/PATRONI_PASSWORD in ``authentication``)."""
+    restapi = restapi or {"authentication": {"username": PATRONI_USER, "password": PATRONI_PASSWORD}}
     rest_ports: dict[str, int] = {}
     members: dict[str, Any] = {}
     for name in names:
@@ -276,7 +280,7 @@ def write_patroni_cluster(
         config = {
             "scope": "chartforge-test",
             "name": name,
-            "restapi": {"listen": f"127.0.0.1:{rest}", "connect_address": f"127.0.0.1:{rest}"},
+            "restapi": {"listen": f"127.0.0.1:{rest}", "connect_address": f"127.0.0.1:{rest}", **restapi},
             "etcd3": {"hosts": f"127.0.0.1:{etcd_port}"},
             "bootstrap": {"dcs": dcs, "initdb": [{"encoding": "UTF8"}, {"auth": "scram-sha-256"}]},
             "postgresql": {

@@ -10,10 +10,16 @@ configuration file stands for Spilo's /run/postgres.yml.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -152,3 +158,170 @@ def test_pgbouncer_and_app_user_rotate_without_dropping_connections(pooler: Pool
     assert p.query("SELECT 1", APP_PASSWORD).returncode != 0, "the old password still works"
     assert ask(session, "SELECT 'after';") == "after", "the connection opened before the rotation broke"
     session.terminate()
+
+
+# --- Patroni's REST API password ---------------------------------------------------------------
+
+#: Passwords YAML would mangle if they were pasted into the configuration unquoted.
+AWKWARD_PASSWORDS = [
+    "plain",
+    " leading space",
+    "p@ss: \"w#o'rd\\",
+    "$(NOT_A_VARIABLE)",
+    "-dash",
+    "|pipe",
+    "new\n",
+]
+_REFERENCE = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def kubelet_env(
+    container: dict[str, Any], configmaps: dict[str, str], secrets: dict[str, str]
+) -> dict[str, str]:
+    """The environment the kubelet gives ``container``: valueFrom resolved from ``configmaps`` /
+    ``secrets`` (key -> value; a Secret key not given becomes ``<key>``), and ``$(NAME)`` in ``value`` replaced by the value of an
+    earlier variable (``$$`` is a literal ``$``; an unknown reference stays as it is)."""
+    env: dict[str, str] = {}
+    for var in container["env"]:
+        if "value" in var:
+
+            def sub(m: re.Match[str]) -> str:
+                return "$" if m.group(0) == "$$" else env.get(m.group(1), m.group(0))
+
+            env[var["name"]] = _REFERENCE.sub(sub, str(var["value"]))
+        elif "configMapKeyRef" in var.get("valueFrom", {}):
+            env[var["name"]] = configmaps[var["valueFrom"]["configMapKeyRef"]["key"]]
+        elif "secretKeyRef" in var.get("valueFrom", {}):
+            key = var["valueFrom"]["secretKeyRef"]["key"]
+            env[var["name"]] = secrets.get(key, f"<{key}>")
+    return env
+
+
+def spilo_configuration(password: str) -> dict[str, Any]:
+    """SPILO_CONFIGURATION of production's members as the kubelet sets it, parsed (Spilo merges
+    it into /run/postgres.yml, the file Patroni reads)."""
+    objects = render_with(CHART, "production")
+    (sts,) = find(objects, "StatefulSet", "-postgresql")
+    (container,) = [c for c in sts["spec"]["template"]["spec"]["containers"] if c["name"] == "postgresql"]
+    names = {v["name"] for v in container["env"]}
+    assert not {"PATRONI_RESTAPI_USERNAME", "PATRONI_RESTAPI_PASSWORD"} & names, (
+        "REST API credentials in Patroni's environment: a reload never re-reads it, and it overrides the file"
+    )
+    (config,) = find(objects, "ConfigMap", "-postgresql-config")
+    env = kubelet_env(container, config["data"], {"patroni-password": password})
+    parsed = yaml.safe_load(env["SPILO_CONFIGURATION"])
+    assert parsed["kubernetes"] == yaml.safe_load(config["data"]["spilo.yaml"])["kubernetes"]
+    return dict(parsed)
+
+
+@pytest.mark.parametrize("password", AWKWARD_PASSWORDS)
+def test_rest_api_credentials_are_in_patroni_configuration_file(password: str) -> None:
+    auth = spilo_configuration(password)["restapi"]["authentication"]
+    assert auth == {"username": pg.PATRONI_USER, "password": password.rstrip("\n")}
+
+
+def rest_write(port: int, password: str) -> int:
+    """HTTP status of an authenticated write (POST /reload) on a member's REST API."""
+    basic = base64.b64encode(f"{pg.PATRONI_USER}:{password}".encode()).decode()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/reload",
+        data=b"",
+        method="POST",
+        headers={"Authorization": "Basic " + basic},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as e:
+        return int(e.code)
+
+
+def postmaster_pid(root: Path, member: str) -> int:
+    return int((root / member / "data" / "postmaster.pid").read_text().split()[0])
+
+
+INTERVAL = 1.0  # rotation.intervalSeconds of the sidecars under test (loop_wait is 1 s too)
+
+
+def test_rest_api_password_rotates_without_restart(
+    members: tuple[Path, pg.LocalPlatform, dict[str, int]],
+) -> None:
+    """The Secret's patroni-password changes (kubelet ``..data`` swap); each member's sidecar (the
+    chart's credentials.py, looping every INTERVAL) rewrites Patroni's file and reloads it: the
+    REST API takes the new password and refuses the old one, with the same Patroni and PostgreSQL."""
+    root, platform, rest = members
+    new_password = "rotated: p@ss \"#1'"
+    for name in platform.members():  # the members run the file the chart's SPILO_CONFIGURATION yields
+        member_auth = yaml.safe_load((root / name / "patroni.yaml").read_text())["restapi"]["authentication"]
+        assert member_auth == spilo_configuration(pg.PATRONI_PASSWORD)["restapi"]["authentication"]
+    script = root / "credentials.py"
+    script.write_text(chart_script())
+    credentials = root / "credentials"
+    current = {
+        **NEW,
+        "superuser-password": pg.SUPERUSER_PASSWORD,
+        "replication-password": pg.REPLICATION_PASSWORD,
+    }
+    pg.kubelet_mount(credentials, {k: v.encode() for k, v in current.items()})
+    sidecars: list[subprocess.Popen[bytes]] = []
+    logs = {name: root / f"{name}-credentials.log" for name in platform.members()}
+    try:
+        for name in platform.members():
+            out = logs[name].open("wb")
+            env = {
+                **os.environ,
+                "INTERVAL_SECONDS": str(INTERVAL),
+                "HEARTBEAT_FILE": str(root / f"{name}.alive"),
+                "CREDENTIALS_DIR": str(credentials),
+                "PGHOST": str(root / name),
+                "PGPORT": str(platform.spec["members"][name]["pg"]),
+                "PGUSER": "postgres",
+                "PSQL": str(pg.PG_BIN / "psql"),
+                "SUPERUSER": "postgres",
+                "REPLICATION_USER": "standby",
+                "PATRONI_CONFIG": str(root / name / "patroni.yaml"),
+                "PATRONI_URL": f"http://127.0.0.1:{rest[name]}",
+                "PATRONI_USERNAME": pg.PATRONI_USER,
+                "PATRONI_PASSWORD_FILE": str(credentials / "patroni-password"),
+            }
+            sidecars.append(
+                subprocess.Popen([SYSTEM_PYTHON, str(script)], stdout=out, stderr=subprocess.STDOUT, env=env)
+            )
+            out.close()
+        pg.wait_for(
+            lambda: all("Patroni configuration updated" in p.read_text() for p in logs.values()), 60,
+            "every sidecar's first apply",
+        )  # fmt: skip
+        assert all(rest_write(port, pg.PATRONI_PASSWORD) == 202 for port in rest.values())
+        pids = {n: (platform.pid(n), postmaster_pid(root, n)) for n in platform.members()}
+        pg.kubelet_mount(
+            credentials,
+            {**{k: v.encode() for k, v in current.items()}, "patroni-password": new_password.encode()},
+        )
+        swapped = time.monotonic()
+
+        def rotated() -> bool:
+            return all(
+                rest_write(port, new_password) == 202 and rest_write(port, pg.PATRONI_PASSWORD) == 401
+                for port in rest.values()
+            )
+
+        pg.wait_for(rotated, 30, "the REST API to take the new password and refuse the old", poll=0.1)
+        took = time.monotonic() - swapped
+        # one sidecar interval to notice, one Patroni loop (loop_wait 1 s) to apply the reload
+        print(f"REST API password rotated on every member {took:.2f}s after the swap")
+        assert took < INTERVAL + 1 + 2, f"rotation took {took:.1f}s"
+        assert all(rest_write(port, "") == 401 for port in rest.values()), "unauthenticated writes accepted"
+        assert {n: (platform.pid(n), postmaster_pid(root, n)) for n in platform.members()} == pids, (
+            "a restart"
+        )
+        assert all(pg.alive(pid) for pair in pids.values() for pid in pair if pid)
+        pg.wait_for(
+            lambda: pg.patroni_healthy(rest), 30, "Patroni to report a leader and a streaming replica"
+        )
+        for name in platform.members():
+            assert pg.psql(root / name, platform.spec["members"][name]["pg"], "SELECT 1") == "1"
+    finally:
+        for p in sidecars:
+            p.terminate()
+            p.wait(timeout=30)

@@ -5,8 +5,8 @@ Real servers: etcd (Debian's etcd-server) as the DCS and three Patroni members (
 ConfigMap, with the dynamic configuration (dcs.json) the chart renders; only its Kubernetes side
 (which revision a pod runs, deleting a pod) is replaced by local processes
 (tests/catalog/pg_servers.LocalPlatform + Controller); every Patroni call goes to the real REST
-API, which requires authentication for writes as the chart configures it
-(PATRONI_RESTAPI_USERNAME/PASSWORD).
+API, which requires authentication for writes as the chart configures it (restapi.authentication
+in Patroni's configuration file, from the members' SPILO_CONFIGURATION).
 """
 
 from __future__ import annotations
@@ -170,8 +170,12 @@ def test_update_hook_job_runs_the_script_with_the_api_and_patroni_credentials() 
     assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "delete", "patch"}
     (sts,) = find(objects, "StatefulSet", "-postgresql")
     env = {e["name"]: e for e in sts["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["PATRONI_RESTAPI_USERNAME"]["value"] == "patroni"
-    assert env["PATRONI_RESTAPI_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "patroni-password"
+    # The members' REST API credentials (restapi.authentication in SPILO_CONFIGURATION, see
+    # test_postgresql_ha_rotation) are the ones the hook reads from the same Secret key.
+    assert env["RESTAPI_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "patroni-password"
+    assert 'username: "patroni"' in env["SPILO_CONFIGURATION"]["value"]
+    hook_env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert hook_env["PATRONI_USERNAME"]["value"] == "patroni"
 
 
 def test_update_replicas_first_one_switchover_idempotent_after_kills(cluster: Cluster) -> None:

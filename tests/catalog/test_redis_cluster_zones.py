@@ -2,10 +2,14 @@
 bootstrap.sh place every replica in another zone than its primary, on real redis-server processes.
 
 zones.sh reads each pod's node and that node's ``topology.kubernetes.io/zone`` label with real
-curl over TLS with a bearer token. The Kubernetes API server itself cannot run here (no
-kube-apiserver binary can be had), so a small HTTPS stand-in serves the two GET endpoints zones.sh
-uses (pods/NAME, nodes/NAME) with documents shaped like the API server's, checks the token, and
-answers a pod as unscheduled (no nodeName) the first time, as for a Pending pod.
+curl over TLS with a bearer token. The Kubernetes API server itself cannot run here: no package
+registry reachable from this project ships one (checked: Debian has only clients — kubectl,
+python3-kubernetes — and etcd-server, which is a store, not the API; PyPI has clients and
+docker-based k3s launchers, and no docker here), and a prebuilt binary cannot be downloaded. So
+a small HTTPS stand-in serves the two GET endpoints zones.sh uses (pods/NAME, nodes/NAME) with
+documents shaped like the API server's, checks the token, and answers a pod as unscheduled (no
+nodeName) the first time, as for a Pending pod. It is the one stand-in outside the allowed list
+(MongoDB, mongosh, WAL-G, PBM), for that reason.
 
 After the bootstrap, a scale-up, a failover and a replica moved into its primary's zone (what a
 replica migration can do), no primary may share its zone with all of its replicas. volumes.sh

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.helm
 CHART = "security-baseline"
 #: Ports the issue names for each component (peer traffic between the component's own pods).
 PEER_PORTS = {
-    "postgresql-ha": {5432, 8008, 6432},
+    "postgresql-ha": {5432, 6432},  # Patroni's REST API (8008): its own policy, patroni-api
     "redis-cluster": {6379, 16379},
     "mongodb-sharded": {27017, 27018, 27019},
 }
@@ -120,13 +120,20 @@ def test_monitoring_namespace_follows_global() -> None:
 def test_policies_select_the_component_pods_and_open_their_ports(component: str) -> None:
     """Cross-chart contract: the baseline selects the pods the component chart renders, and every
     port those pods listen on is allowed from somewhere (peers, clients or monitoring)."""
-    pol = policy(rendered(CHART, "production"), component)
-    allowed = set().union(*(ports(r) for r in pol["spec"]["ingress"]))
+    objects = rendered(CHART, "production")
+    pol = policy(objects, component)
     pods = list(pod_templates(rendered(component, "production")))
     assert pods, f"{component} renders no workload"
     for owner, pod in pods:
         labels = pod["metadata"]["labels"]
         assert selects(pol["spec"]["podSelector"], labels), f"{owner['metadata']['name']} not selected"
+        allowed = {
+            port
+            for p in find(objects, "NetworkPolicy")
+            if selects(p["spec"]["podSelector"], labels)
+            for r in p["spec"].get("ingress", [])
+            for port in ports(r)
+        }
         listening = {int(p["containerPort"]) for c in containers(pod) for p in c.get("ports", [])}
         assert listening <= allowed, (
             f"{owner['metadata']['name']} listens on {listening - allowed} (not allowed)"

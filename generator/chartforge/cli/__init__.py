@@ -12,6 +12,7 @@ from chartforge.cli import check as _check  # noqa: F401
 from chartforge.cli import compat as _compat  # noqa: F401
 from chartforge.cli import diff as _diff  # noqa: F401
 from chartforge.cli import images as _images  # noqa: F401
+from chartforge.cli import new as _new  # noqa: F401
 from chartforge.cli import package as _package  # noqa: F401
 from chartforge.cli import policy as _policy  # noqa: F401
 from chartforge.cli import publish as _publish  # noqa: F401

@@ -65,12 +65,16 @@ class Bumped:
         return asdict(self)
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """ruamel's round-trip YAML as ``sources/`` is written: comments, order, quotes and flow style kept."""
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 10_000
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
+
+
+_yaml = round_trip_yaml
 
 
 def set_version(path: Path, version: str, display: str) -> None:

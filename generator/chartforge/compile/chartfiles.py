@@ -12,10 +12,11 @@ from chartforge.compile.declared import (
     upgrading_markdown,
     with_deprecations,
 )
+from chartforge.compile.helpers import trim_helpers
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.render import chart_context, render_chart_files
 from chartforge.compile.unquoted import check_quoting
-from chartforge.yamlio import dump
+from chartforge.yamlio import dump, read_text
 
 HELMIGNORE = (
     generated.header(".helmignore")
@@ -40,7 +41,7 @@ def chart_yaml(catalog: Catalog, chart: ChartSpec) -> str:
         "apiVersion": "v2",
         "name": chart.name,
         "description": chart.description,
-        "type": "application",
+        "type": chart.chart_type,
         "version": chart.version,
         "appVersion": chart.app_version,
         "kubeVersion": catalog.kube_version_constraint,
@@ -100,9 +101,19 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
         "",
         "## TL;DR",
         "",
-        "```console",
-        f"helm install my-release {ref} --version {chart.version}{plain_http}",
-        "```",
+        *(
+            ["```console", f"helm install my-release {ref} --version {chart.version}{plain_http}", "```"]
+            if chart.chart_type != "library"
+            # a library is a dependency, never installed
+            else [
+                "```yaml",
+                "dependencies:",
+                f"  - name: {chart.name}",
+                f"    version: {chart.version}",
+                f"    repository: {ref.rsplit('/', 1)[0]}",
+                "```",
+            ]
+        ),
         "",
         "## Prerequisites",
         "",
@@ -141,4 +152,9 @@ def chart_files(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
     for rendered in rendered_files:
         files[rendered.path] = rendered.text
     files = with_deprecations(chart.name, files, load_declared(chart.source_dir, catalog.root).deprecations)
+    environments = [catalog.project.environment_source(e) for e in catalog.environments]
+    if chart.chart_type != "library":  # a library's named templates are what it is for: keep them all
+        files = trim_helpers(
+            files, also_read=[read_text(p, display=f"sources/environments/{p.name}") for p in environments]
+        )
     return dict(sorted(files.items()))

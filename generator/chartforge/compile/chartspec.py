@@ -51,6 +51,10 @@ class ChartSpec:
     aliases: tuple[str, ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     is_umbrella: bool = False
+    chart_type: str = "application"  # or "library": named templates only, never installed alone
+
+
+CHART_TYPES = ("application", "library")
 
 
 def rel(root: Path, path: Path) -> str:
@@ -156,6 +160,10 @@ def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
         dname = str(dep["name"])
         deps.append(Dependency(dname, "", str(dep.get("condition", f"{dname}.enabled"))))
     params = _load_params(root, src)
+    chart_type = str(optional(meta, "type", str, file, "application or library") or "application")
+    if chart_type not in CHART_TYPES:
+        raise SourceError(f"unknown chart type {chart_type!r}", path=file, line=line_of(meta, "type"),
+                          hint=did_you_mean(chart_type, CHART_TYPES))  # fmt: skip
     return ChartSpec(
         name=name, version=version, app_version=str(meta.get("appVersion", version)),
         description=str(require(meta, "description", str, file, "one-line description")).strip(),
@@ -165,7 +173,7 @@ def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
         icon=str(optional(meta, "icon", str, file, "a URL") or ""),
         sources=strings(meta, "sources", file), variables=string_map(meta, "variables", file),
         aliases=strings(meta, "aliases", file), annotations=string_map(meta, "annotations", file),
-        is_umbrella=is_umbrella,
+        is_umbrella=is_umbrella, chart_type=chart_type,
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from chartforge.compile.placement import install as install_placement
 from chartforge.compile.sourcetree import contained
 from chartforge.errors import TemplateError
 from chartforge.yamlio import read_text
@@ -63,6 +64,7 @@ def environment(sources: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    install_placement(env)  # [[> macro() ]] places a block at its column (compile/placement.py)
     return env
 
 

@@ -8,9 +8,14 @@ their content with what it last applied and, on a change:
 1. on the primary, sets each role's password to the file's (``ALTER ROLE ... PASSWORD``, with
    statement logging off for the session): superuser, replication, application and monitoring
    users; the replicas receive the change through streaming replication;
-2. on every member, writes the new superuser and replication passwords into Patroni's
+2. on every member, writes the new superuser, replication and REST API passwords into Patroni's
    configuration file (Spilo's /run/postgres.yml) and reloads Patroni (``POST /reload``,
-   authenticated), so the replicas' next replication connection and pg_rewind use them.
+   authenticated with the REST API password the file held until then, the one Patroni still
+   checks), so the replicas' next replication connection and pg_rewind use the new passwords
+   and the REST API accepts only the new one. Patroni re-reads that file on a reload but never
+   its environment, which is why the chart gives it the REST API credentials in the file
+   (SPILO_CONFIGURATION) and not as PATRONI_RESTAPI_* variables (Spilo drops those anyway
+   before it starts Patroni).
 
 Connections already open stay open: PostgreSQL checks passwords only when a session starts.
 Standard library only (the python3 of the Spilo image); psql runs over the local socket, where
@@ -85,8 +90,41 @@ def set_passwords(directory: Path) -> None:
     log("role passwords set on the primary")
 
 
+#: REST API credentials this process found in Patroni's file, oldest first: a reload that failed
+#: (Patroni restarting, a timeout) leaves Patroni checking one of them while the file has moved on.
+SEEN: list[tuple[str, str]] = []
+
+
+def remember(credentials: tuple[str, str]) -> None:
+    if credentials in SEEN:
+        SEEN.remove(credentials)
+    SEEN.append(credentials)
+
+
+def reload_patroni(credentials: list[tuple[str, str]]) -> None:
+    """POST /reload, authenticated with the first of ``credentials`` Patroni accepts."""
+    url = os.environ.get("PATRONI_URL", "http://127.0.0.1:8008").rstrip("/") + "/reload"
+    status = 0
+    for user, password in dict.fromkeys(credentials or [("", "")]):
+        req = urllib.request.Request(url, data=b"", method="POST")
+        if user:
+            basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+            req.add_header("Authorization", "Basic " + basic)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                resp.read()
+            return
+        except urllib.error.HTTPError as e:
+            if e.code == 202:  # a reload is already scheduled
+                return
+            status = e.code
+            if e.code != 401:
+                break
+    raise RuntimeError(f"POST {url}: HTTP {status}")
+
+
 def update_patroni(directory: Path) -> None:
-    """New superuser/replication passwords in Patroni's configuration, then POST /reload."""
+    """New superuser/replication/REST API passwords in Patroni's configuration, then POST /reload."""
     config = os.environ.get("PATRONI_CONFIG", "")
     if not config:
         return
@@ -100,22 +138,26 @@ def update_patroni(directory: Path) -> None:
             auth[kind]["password"] = (directory / filename).read_text().strip()
     if "rewind" in auth and auth["rewind"].get("username") == auth.get("superuser", {}).get("username"):
         auth["rewind"]["password"] = auth["superuser"]["password"]
+    # The REST API: Patroni checks the password its file had until the reload below, so the reload
+    # authenticates with that one (then with the new one: another reload may have applied it).
+    user = os.environ.get("PATRONI_USERNAME", "")
+    password_file = Path(os.environ.get("PATRONI_PASSWORD_FILE", "") or directory / "patroni-password")
+    rest = data.get("restapi") or {}
+    current = dict(rest.get("authentication") or {})
+    if current.get("username"):
+        remember((str(current["username"]), str(current.get("password", ""))))
+    new: list[tuple[str, str]] = []
+    if user and password_file.is_file():
+        new = [(user, password_file.read_text().strip())]
+        rest["authentication"] = {"username": user, "password": new[0][1]}
+        data["restapi"] = rest
+    # Newest first, the new credentials last (a failed reload leaves Patroni on an older one).
+    tried = [*reversed(SEEN), *new]
     tmp = path.with_name(path.name + ".new")
     tmp.write_text(yaml.safe_dump(data, default_flow_style=False))
     tmp.chmod(path.stat().st_mode & 0o777)
     os.replace(tmp, path)
-    url = os.environ.get("PATRONI_URL", "http://127.0.0.1:8008").rstrip("/") + "/reload"
-    req = urllib.request.Request(url, data=b"", method="POST")
-    user, password_file = os.environ.get("PATRONI_USERNAME", ""), os.environ.get("PATRONI_PASSWORD_FILE", "")
-    if user and password_file:
-        basic = base64.b64encode(f"{user}:{Path(password_file).read_text().strip()}".encode()).decode()
-        req.add_header("Authorization", "Basic " + basic)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            resp.read()
-    except urllib.error.HTTPError as e:
-        if e.code != 202:  # 202: a reload is already scheduled
-            raise RuntimeError(f"POST {url}: HTTP {e.code}") from e
+    reload_patroni(tried)
     log("Patroni configuration updated and reloaded")
 
 
