@@ -39,10 +39,10 @@ spec:
     spec:
       initContainers:
         - name: migrate
-          image: "docker.io/library/{{{{ .Values.image.repository }}}}:{{{{ .Values.image.tag }}}}"
+          image: {{{{ printf "docker.io/library/%s:%s" .Values.image.repository .Values.image.tag | quote }}}}
       containers:
         - name: web
-          image: "docker.io/library/{{{{ .Values.image.repository }}}}:{{{{ .Values.image.tag }}}}"
+          image: {{{{ printf "docker.io/library/%s:%s" .Values.image.repository .Values.image.tag | quote }}}}
         - name: proxy
           image: docker.io/envoyproxy/envoy:v1.32.1@{DIGEST}
 """,

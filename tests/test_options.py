@@ -27,12 +27,11 @@ BASE = CASES / "build" / "base"
 def test_did_you_mean_is_capped_when_nothing_is_close() -> None:
     many = [f"key{i:03d}" for i in range(300)]
     hint = did_you_mean("zzz", many)
-    assert hint.startswith("expected one of: key000, key001") and hint.endswith(
-        f"(and {300 - SUGGEST_AT_MOST} more)"
-    )
-    assert "key012" not in hint and hint.count(",") == SUGGEST_AT_MOST - 1
-    assert did_you_mean("kez007", many) == "did you mean 'key007'?"
+    assert "key0" not in hint and "300" in hint
+    assert did_you_mean("kez007", many).startswith("did you mean 'key007'?")
     assert did_you_mean("x", ["b", "a"]) == "expected one of: a, b"
+    few = [f"chart{i}" for i in range(SUGGEST_AT_MOST)]  # environment and chart names: listed
+    assert did_you_mean("zzz", few) == "expected one of: " + ", ".join(few)
 
 
 @pytest.mark.parametrize("command", ["check", "lint", "policy", "validate", "images"])

@@ -18,6 +18,7 @@ class Code:
 
 
 BUILD_DRIFT = "CF-BUILD-DRIFT"
+BUILD_UNQUOTED = "CF-BUILD-UNQUOTED"
 RENDER_FAILED = "CF-RENDER-FAILED"
 VALIDATE_SCHEMA = "CF-VALIDATE-SCHEMA"
 VALIDATE_NO_SCHEMA = "CF-VALIDATE-NO-SCHEMA"
@@ -34,6 +35,7 @@ def lint_code(level: str) -> str:
 
 CODES: dict[str, Code] = {
     BUILD_DRIFT: Code("build", "charts/ or values/ differ from what `chartforge build` makes of sources/"),
+    BUILD_UNQUOTED: Code("build", "a template writes a string value into a manifest without quoting it"),
     RENDER_FAILED: Code("render", "`helm template` of the umbrella failed for an environment and version"),
     lint_code("ERROR"): Code("lint", "`helm lint --strict` reported an error"),
     lint_code("WARNING"): Code("lint", "`helm lint` reported a warning (an error under --strict)"),

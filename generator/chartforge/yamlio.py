@@ -188,20 +188,27 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
-SUGGEST_AT_MOST = 12  # candidates listed when none is close; a long list helps nobody
+#: at most this many close matches are suggested
+HINT_NAMES = 5
+#: a set of at most this many names is listed when none is close (environments, charts); a larger one is counted
+SUGGEST_AT_MOST = 12
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """``did you mean 'x'?`` for the closest candidate, else the candidates (at most 12 listed)."""
+    """A short hint for an unknown name: its close matches (at most five), never a dump of every name.
+
+    With no close match, a set of up to twelve names is listed; a larger one is only counted.
+    """
     cands = sorted(set(candidates))
-    match = closest(word, cands)
-    if match:
-        return f"did you mean '{match}'?"
     if not cands:
         return "no keys are allowed here"
-    shown = ", ".join(cands[:SUGGEST_AT_MOST])
-    more = len(cands) - SUGGEST_AT_MOST
-    return f"expected one of: {shown}" + (f" (and {more} more)" if more > 0 else "")
+    matches = difflib.get_close_matches(word, cands, n=HINT_NAMES, cutoff=0.6)
+    if matches:
+        others = "".join(f", '{m}'" for m in matches[1:])
+        return f"did you mean '{matches[0]}'?" + (f" (or {others[2:]})" if others else "")
+    if len(cands) <= SUGGEST_AT_MOST:
+        return "expected one of: " + ", ".join(cands)
+    return f"no allowed name is close to it ({len(cands)} are allowed here; see the schema or documentation)"
 
 
 def scalar(value: Any) -> str:

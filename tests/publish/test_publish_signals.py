@@ -1,4 +1,4 @@
-"""SIGTERM during ``publish`` (how CI cancels a job) and what helm's children can see.
+"""SIGTERM and SIGKILL during ``publish`` (how CI cancels a job) and what helm's children can see.
 
 Real ``chartforge publish`` processes against the real TLS + htpasswd registry, driving the real
 helm 4 through a wrapper script that records its environment and lingers in ``helm push`` so
@@ -7,6 +7,7 @@ the signal lands while the temporary registry login (``registry.json``) exists.
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 from chartforge.tools import find_helms
 from tests.conftest import copy_tree
 from tests.package import SAMPLE
-from tests.publish.conftest import PASSWORD, LocalRegistry
+from tests.publish.conftest import PASSWORD, USER, LocalRegistry
 
 pytestmark = [pytest.mark.registry, pytest.mark.helm]
 
@@ -72,3 +73,54 @@ def test_sigterm_mid_publish_removes_the_login_and_children_never_see_the_passwo
         text = dump.read_text()
         assert PASSWORD not in text, f"{dump.name}: a helm child saw the registry password"
         assert "CHARTFORGE_REGISTRY_PASSWORD" not in text
+
+
+def _helm_children_running(scratch: Path) -> bool:
+    """Whether a process whose environment points into ``scratch`` (an orphaned helm) still runs."""
+    marker = str(scratch).encode()
+    for proc_dir in Path("/proc").iterdir():
+        if proc_dir.name.isdigit():
+            try:
+                if marker in (proc_dir / "environ").read_bytes():
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def test_sigkill_mid_publish_leaves_no_credentials_once_the_next_run_is_done(
+    secure_registry: LocalRegistry, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    helm = _wrapper(tmp_path)
+    project = copy_tree(SAMPLE, tmp_path / "project")
+    target = secure_registry.target()
+    env = {**os.environ, **secure_registry.cli_env, "TMPDIR": str(scratch), "CHARTFORGE_LOCK_DIR": str(tmp_path / "locks")}  # fmt: skip
+    command = [sys.executable, "-m", "chartforge", "-C", str(project), "publish", "--helm", str(helm),
+               *secure_registry.cli_args(target)]  # fmt: skip
+    killed = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(scratch.glob("chartforge-helm-*/registry.json")):
+        assert killed.poll() is None, killed.communicate()
+        assert time.monotonic() < deadline, "helm registry login never happened"
+        time.sleep(0.02)
+    time.sleep(0.3)  # inside the (slow) first push
+    killed.kill()  # SIGKILL: no handler runs, the login stays on disk
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert list(scratch.glob("chartforge-helm-*/registry.json")), "nothing was left behind to sweep"
+    deadline = time.monotonic() + 120
+    while _helm_children_running(scratch):  # the orphaned `helm push` finishes on its own
+        assert time.monotonic() < deadline, "an orphaned helm never ended"
+        time.sleep(0.1)
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert again.returncode == 0, again.stderr
+    assert not list(scratch.glob("chartforge-helm-*")), (
+        "the killed run's registry login survived the next run"
+    )
+    secret = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    for file in (p for p in scratch.rglob("*") if p.is_file()):
+        text = file.read_text(errors="replace")
+        assert PASSWORD not in text and secret not in text, f"{file}: credentials survived"

@@ -159,7 +159,7 @@ Create these before the pods that use them can start (declared in global.externa
 {{- if eq .Values.backup.credentials.mode "secret" -}}
 - name: s3
   secret:
-    secretName: {{ include "mongodb-sharded.s3SecretName" . }}
+    secretName: {{ include "mongodb-sharded.s3SecretName" . | quote }}
     defaultMode: 0440
     items:
       - {key: AWS_ACCESS_KEY_ID, path: AWS_ACCESS_KEY_ID}

@@ -105,7 +105,7 @@ postgresql:
   parameters:
     archive_timeout: {{ printf "%ds" (int .Values.backup.archiveTimeoutSeconds) | quote }}
     {{- range $name, $value := .Values.postgresql.parameters }}
-    {{ $name }}: {{ $value | toString | quote }}
+    {{ $name | quote }}: {{ $value | toString | quote }}
     {{- end }}
 {{- end -}}
 

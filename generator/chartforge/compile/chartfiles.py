@@ -15,6 +15,7 @@ from chartforge.compile.declared import (
 from chartforge.compile.helpers import trim_helpers
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.render import chart_context, render_chart_files
+from chartforge.compile.unquoted import check_quoting
 from chartforge.yamlio import dump, load_yaml, plain, read_text
 
 HELMIGNORE = (
@@ -183,14 +184,17 @@ def readme(catalog: Catalog, chart: ChartSpec) -> str:
 
 def chart_files(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
     """``{path inside the chart: text}`` for one chart."""
+    values_schema = schema.chart_schema(catalog, chart)
     files = {
         "Chart.yaml": chart_yaml(catalog, chart),
         "values.yaml": schema.values_yaml(catalog, chart),
-        "values.schema.json": schema.schema_json(schema.chart_schema(catalog, chart)),
+        "values.schema.json": schema.schema_json(values_schema),
         "README.md": readme(catalog, chart),
         ".helmignore": HELMIGNORE,
     }
-    for rendered in render_chart_files(catalog, chart):
+    rendered_files = render_chart_files(catalog, chart)
+    check_quoting(catalog, chart, rendered_files, values_schema)
+    for rendered in rendered_files:
         files[rendered.path] = rendered.text
     files = with_deprecations(chart.name, files, load_declared(chart.source_dir, catalog.root).deprecations)
     environments = [catalog.project.environment_source(e) for e in catalog.environments]

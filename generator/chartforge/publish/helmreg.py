@@ -2,7 +2,8 @@
 
 A :class:`HelmRegistry` owns a throw-away ``HELM_REGISTRY_CONFIG`` (and cache/config/data
 homes, and ``TZ=UTC``) for the duration of one publish or diff: ``helm registry login`` writes the
-credentials there, never into ``~/.config/helm``, and they vanish with the directory. The
+credentials there, never into ``~/.config/helm``, and they vanish with the directory (after a
+SIGKILL, with the next run: :mod:`chartforge.publish.loginhome`). The
 password reaches helm through ``--password-stdin`` only and is masked in every echo and
 error. Each helm call is retried on transient failures like the OCI client's requests.
 """
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
 from chartforge import proc
 from chartforge.errors import ToolError, UsageError, UserError
+from chartforge.publish import loginhome
 from chartforge.publish.retry import RetryPolicy, TransientError, is_transient_text, retrying
 from chartforge.publish.target import ENV_PASSWORD, ENV_USERNAME, Credentials, RegistryTarget
 from chartforge.tools import Helm, find_helm, find_helms
@@ -66,7 +67,7 @@ class HelmRegistry:
         self._home: Path | None = None
 
     def __enter__(self) -> HelmRegistry:
-        self._home = Path(tempfile.mkdtemp(prefix="chartforge-helm-"))
+        self._home = loginhome.create()  # named after this process: a run after a SIGKILL sweeps it
         if self.credentials is not None:
             self.login()
         return self
