@@ -31,7 +31,7 @@ def test_did_you_mean_is_capped_when_nothing_is_close() -> None:
     assert did_you_mean("kez007", many).startswith("did you mean 'key007'?")
     assert did_you_mean("x", ["b", "a"]) == "expected one of: a, b"
     few = [f"chart{i}" for i in range(SUGGEST_AT_MOST)]  # environment and chart names: listed
-    assert did_you_mean("zzz", few) == "expected one of: " + ", ".join(few)
+    assert did_you_mean("zzz", few) == "expected one of: " + ", ".join(sorted(few))
 
 
 @pytest.mark.parametrize("command", ["check", "lint", "policy", "validate", "images"])
