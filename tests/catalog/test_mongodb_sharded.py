@@ -285,9 +285,13 @@ def test_restore_is_a_values_driven_install_hook() -> None:
     (cm,) = find(objects, "ConfigMap", "-config")
     source = yaml.safe_load(cm["data"]["pbm-restore-config.yaml"])
     assert source["storage"]["s3"]["prefix"] == "prod-old" and source["pitr"]["enabled"] is False
-    assert container(job["spec"]["template"]["spec"], "balancer")["env"][-1] == {
+    assert container(job["spec"]["template"]["spec"], "balancer-stop")["env"][-1] == {
         "name": "BALANCER",
         "value": "stop",
+    }
+    assert container(job["spec"]["template"]["spec"], "balancer-start")["env"][-1] == {
+        "name": "BALANCER",
+        "value": "start",
     }
     with pytest.raises(ToolError) as err:
         render_with("production", "restore.enabled=true")
