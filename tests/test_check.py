@@ -96,3 +96,25 @@ def test_bundled_catalog_check_is_clean() -> None:
     assert result.returncode == 0, json.dumps(errors[:20], indent=1)
     assert len(data["matrix"]["helm_versions"]) == 2
     assert data["matrix"]["kubernetes_versions"] == ["1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37"]
+
+
+def test_validate_and_policy_print_one_json_shape_over_catalog_or_files(project: Path) -> None:
+    """Catalog mode and --manifests mode share the pipeline, so they share CheckResult.to_dict()."""
+    manifest = str(CASES / "policy" / "positive" / "restricted-deployment" / "manifest.yaml")
+    runs = {
+        "validate catalog": ("validate", "--engine", "builtin", "-k", "1.33"),
+        "validate files": ("validate", "--engine", "builtin", "-k", "1.33", "-m", manifest),
+        "policy catalog": ("policy", "--no-checkov", "-e", "production"),
+        "policy files": ("policy", "--no-checkov", "-m", manifest),
+    }
+    shapes: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for label, args in runs.items():
+        result = run_cli("-C", str(project), *args, "-o", "json")
+        assert result.returncode in (0, 1), label + result.stderr
+        data = json.loads(result.stdout)
+        shapes[label] = (tuple(sorted(data)), tuple(sorted(data["matrix"])), tuple(sorted(data["summary"])))
+        if label == "validate catalog":
+            assert {r["chart"] for r in data["resources"]} >= {"alpha", "beta"}
+            assert data["matrix"]["kubernetes_versions"] == ["1.33"]
+    assert len(set(shapes.values())) == 1, shapes
+    assert shapes["policy files"][0] == ("diagnostics", "failed", "matrix", "resources", "summary")

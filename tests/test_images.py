@@ -16,7 +16,7 @@ import yaml
 
 from chartforge.compile.build import build
 from chartforge.images import ImageUse, collect, list_images, manifest_images
-from chartforge.policy.model import Manifest
+from chartforge.manifests import Manifest
 from tests.catalog.conftest import ENVIRONMENTS, catalog, render_text
 from tests.conftest import CASES, ROOT, copy_tree, require_tool, run_cli
 
@@ -146,9 +146,9 @@ def test_deduplicates_and_keeps_every_use() -> None:
 
 
 def test_operator_resource_and_pod_images() -> None:
-    jaeger = Manifest({"apiVersion": "jaegertracing.io/v1", "kind": "Jaeger", "metadata": {"name": "j"},
+    jaeger = Manifest.of({"apiVersion": "jaegertracing.io/v1", "kind": "Jaeger", "metadata": {"name": "j"},
                        "spec": {"collector": {"image": "j/collector:1"}, "query": {"replicas": 2}}})  # fmt: skip
-    job = Manifest({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": {"spec": {
+    job = Manifest.of({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": {"spec": {
         "initContainers": [{"name": "init", "image": "i:1"}], "containers": [{"name": "main", "image": "m:1"}]}}}})  # fmt: skip
     assert list(manifest_images(jaeger)) == [("spec.collector.image", "j/collector:1")]
     assert list(manifest_images(job)) == [("init", "i:1"), ("main", "m:1")]

@@ -7,8 +7,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from chartforge.diagnostics import Diagnostic
-from chartforge.report import Checked, render_table, summarize, to_json, to_junit, write_junit
+from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, summarize
+from chartforge.report import render_table, to_junit, write_junit
 
 DIAGS = [
     Diagnostic("error", "CF-VALIDATE-SCHEMA", "got string, want null or integer", stage="validate", chart="api",
@@ -49,8 +49,8 @@ def test_table_groups_by_chart_env_version_with_counts() -> None:
 
 
 def test_json_is_sorted_and_round_trips() -> None:
-    data = json.loads(json.dumps(to_json(DIAGS), sort_keys=True))
-    assert data == to_json(list(reversed(DIAGS)))  # order of input does not matter
+    data = json.loads(json.dumps(findings_to_dict(DIAGS), sort_keys=True))
+    assert data == findings_to_dict(list(reversed(DIAGS)))  # order of input does not matter
     assert data["summary"]["total"] == 4
     assert [d["code"] for d in data["diagnostics"]] == [
         "CF-VALIDATE-YAML", "CF-VALIDATE-SCHEMA", "PSS-RUN-AS-NON-ROOT", "PSS-PROBES",

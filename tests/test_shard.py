@@ -34,7 +34,7 @@ def test_matrix_covers_every_chart_environment_version_and_helm() -> None:
     lint = {(c.chart, c.environment, c.helm) for c in cells if c.stage == "lint"}
     assert lint == {(ch.name, e, h) for ch in catalog.charts for e in catalog.environments for h in HELMS}
     validate = {(c.environment, c.kubernetes_version) for c in cells if c.stage == "validate"}
-    assert validate == {(e, v) for e in catalog.environments for v in catalog.kubernetes_versions}
+    assert validate == {(e, str(v)) for e in catalog.environments for v in catalog.kubernetes_versions}
     assert Counter(c.stage for c in cells)["policy"] == 1 and Counter(c.stage for c in cells)["build"] == 1
 
 

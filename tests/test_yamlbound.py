@@ -7,7 +7,7 @@ import time
 import pytest
 
 from chartforge.errors import SourceError
-from chartforge.validate.manifests import parse_manifest_text
+from chartforge.manifests import parse_manifest_text
 from chartforge.yamlio import load_yaml_text
 
 LAUGHS = "a0: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(

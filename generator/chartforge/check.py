@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from chartforge import codes
 from chartforge import helm as helmcmd
@@ -29,17 +29,19 @@ from chartforge.compile.assemble import assemble, chart_values
 from chartforge.compile.build import build
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.envvalues import merge, umbrella_defaults
-from chartforge.diagnostics import Checked, Diagnostic, has_errors
-from chartforge.errors import ToolError, ToolNotFound, UsageError, UserError
-from chartforge.kube import KubeVersion, spelled
+from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
+from chartforge.errors import UsageError, UserError
+from chartforge.kube import KubeVersion
 from chartforge.lint import LintTarget, lint_chart
-from chartforge.policy import CheckovBatch, load_waivers, run_checkov, run_policy, stale_waivers
+from chartforge.manifests import Manifest
+from chartforge.policy import load_waivers
+from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
 from chartforge.progress import Listener, Tracker
+from chartforge.renderings import Rendering, collect_renders, submit_renders
 from chartforge.shard import Cell, Plan, Shard, plan_run
 from chartforge.tools import Helm, find_helm, find_helms
-from chartforge.validate import manifests as vmanifests
 from chartforge.validate.api import Job, validate_jobs
-from chartforge.validate.engine import EngineName, make_engine
+from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.schemas import normalize_version
 from chartforge.yamlio import load_yaml, plain
 
@@ -49,22 +51,16 @@ _SOURCE_CHART = re.compile(r"^[^/]+/charts/([^/]+)/")
 
 
 @dataclass(frozen=True)
-class Rendering:
-    environment: str
-    versions: tuple[str, ...]  # the Kubernetes versions that produced exactly this text
-    text: str
-    resources: tuple[vmanifests.Resource, ...]  # parsed once, shared by validate and policy
-
-
-@dataclass(frozen=True)
 class CheckResult:
     diagnostics: tuple[Diagnostic, ...]
     checked: tuple[Checked, ...]
     environments: tuple[str, ...]
-    kubernetes_versions: tuple[str, ...]
+    kubernetes_versions: tuple[KubeVersion, ...]
     helm_versions: tuple[str, ...]
     engine: str
-    resources: int
+    resources: int  # objects per rendering (per environment)
+    records: tuple[dict[str, Any], ...] = ()  # one per validated object: its outcome on every version
+    checkov: bool = False
     charts: tuple[str, ...] = ()  # the charts checked (``--chart``/``--changed-since``: a subset)
     shard: str = ""  # "I/N" when only one shard of the matrix ran
     matrix: str = ""  # the matrix id (shard.matrix_id over every cell, whichever shard ran)
@@ -73,6 +69,24 @@ class CheckResult:
     @property
     def failed(self) -> bool:
         return has_errors(self.diagnostics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of check, lint, validate and policy, over the catalog or files alike."""
+        return {
+            **findings_to_dict(self.diagnostics),
+            "failed": self.failed,
+            "matrix": {
+                "environments": list(self.environments),
+                "kubernetes_versions": [str(v) for v in self.kubernetes_versions],
+                "helm_versions": list(self.helm_versions),
+                "engine": self.engine,
+                "checkov": self.checkov,
+                "resources_per_environment": self.resources,
+                "checked": len(self.checked),
+                "charts": list(self.charts),
+            },
+            "resources": list(self.records),
+        }
 
 
 def chart_of(catalog: Catalog, source: str) -> str:
@@ -91,55 +105,6 @@ def _drift(catalog: Catalog, charts: Sequence[str], tracker: Tracker) -> list[Di
         for c in result.changes
         if len(charts) == len(catalog.charts) or c.path.startswith(mine)
     ]  # fmt: skip
-
-
-RenderOutcome = tuple[str, str, "str | Diagnostic"]
-
-
-def _submit_renders(
-    pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path, pairs: Sequence[tuple[str, str]],
-    tracker: Tracker,
-) -> list[Future[RenderOutcome]]:  # fmt: skip
-    umbrella = assembled / catalog.umbrella
-    values = {env: catalog.project.values_file(env) for env, _ in pairs}
-
-    def render(env: str, version: str) -> tuple[str, str, str | Diagnostic]:
-        try:
-            tracker.step(f"{env} × Kubernetes {version}")
-            text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
-                                    kube_version=KubeVersion.parse(version).full, namespace=catalog.umbrella)  # fmt: skip
-            return env, version, text
-        except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
-            raise
-        except ToolError as exc:
-            return env, version, Diagnostic(
-                "error", codes.RENDER_FAILED, exc.stderr.strip() or exc.message, stage="render",
-                chart=catalog.umbrella, environment=env, kubernetes_version=version,
-                path=f"values/{env}.yaml",
-            )  # fmt: skip
-
-    return [pool.submit(render, e, v) for e, v in pairs]
-
-
-def _collect_renders(
-    futures: Sequence[Future[RenderOutcome]], umbrella: str
-) -> tuple[list[Rendering], list[Diagnostic]]:
-    results = [f.result() for f in futures]
-    failures = [r for _, _, r in results if isinstance(r, Diagnostic)]
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for env, version, out in results:
-        if isinstance(out, str):
-            grouped.setdefault((env, out), []).append(version)
-    renderings = [
-        Rendering(
-            env,
-            tuple(vs),
-            text,
-            tuple(vmanifests.parse_manifest_text(text, f"<helm template {umbrella} {env}>")),
-        )
-        for (env, text), vs in grouped.items()
-    ]
-    return renderings, failures
 
 
 def _submit_lint(
@@ -173,64 +138,61 @@ def _collect_lint(futures: Sequence[Future[list[Diagnostic]]]) -> list[Diagnosti
     return [replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found]
 
 
-def _validate(
-    catalog: Catalog, renderings: Sequence[Rendering], engine: EngineName, plan: Plan
-) -> tuple[list[Diagnostic], list[Checked], int]:
-    """Every rendering against its versions: one engine run per Kubernetes version for the whole matrix."""
-    jobs = [Job([res for res in r.resources if chart_of(catalog, res.source) in plan.charts], vs, environment=r.environment)
-            for r in renderings if (vs := [v for v in r.versions if (r.environment, v) in plan.validate])]  # fmt: skip
-    reports = validate_jobs(jobs, engine=engine, crd_dir=catalog.sources / "crds")
-    diagnostics = [
-        replace(d, chart=chart_of(catalog, d.path)) for rep in reports for d in rep.to_diagnostics()
+def validate_renderings(
+    renderings: Sequence[Rendering], runner: Engine, crd_dir: Path | None, chart_for: Callable[[str], str]
+) -> tuple[list[Diagnostic], list[Checked], list[dict[str, Any]]]:
+    """Every rendering against its versions: one engine run per Kubernetes version for all of them.
+
+    ``chart_for`` names the chart of a template path (or manifest file)."""
+    jobs = [Job(r.resources, [str(v) for v in r.versions], environment=r.environment) for r in renderings]
+    reports = validate_jobs(jobs, engine=runner, crd_dir=crd_dir)
+    diagnostics = [replace(d, chart=chart_for(d.path)) for rep in reports for d in rep.to_diagnostics()]
+    checked = [replace(c, chart=chart_for(c.path)) for rep in reports for c in rep.checked()]
+    records = [
+        {"chart": chart_for(rec["source"] or rec["file"]), "environment": rep.environment, **rec}
+        for rep in reports
+        for rec in rep.to_records()
     ]
-    checked = [replace(c, chart=chart_of(catalog, c.path)) for rep in reports for c in rep.checked()]
-    return diagnostics, checked, max((len(j.resources) for j in jobs), default=0)
+    return diagnostics, checked, records
 
 
 def _policy(
-    catalog: Catalog, renderings: Sequence[Rendering], envs: Sequence[str], checkov: bool, charts: Sequence[str]
-) -> tuple[list[Diagnostic], list[Checked]]:  # fmt: skip
+    catalog: Catalog,
+    renderings: Sequence[Rendering],
+    envs: Sequence[str],
+    checkov: bool,
+    charts: Sequence[str],
+) -> PolicyResult:
     waivers = load_waivers(catalog.sources / "waivers.yaml", display="sources/waivers.yaml", missing_ok=True)
-    diagnostics: list[Diagnostic] = []
-    checked: list[Checked] = []
-    batches = []
+    units = []
     for env in envs:
         # policy does not depend on the Kubernetes version much; check the newest rendering
         rendering = max(
             (r for r in renderings if r.environment == env),
-            key=lambda r: KubeVersion.parse(r.versions[-1]),
+            key=lambda r: r.versions[-1],
             default=None,
         )
         if rendering is None:
             continue
-        usable = [r for r in rendering.resources if r.ok]  # parsed once, when rendered
-        by_chart: dict[str, list[vmanifests.Resource]] = {}
+        usable = tuple(r for r in rendering.resources if r.ok)  # parsed once, when rendered
+        by_chart: dict[str, list[Manifest]] = {}
         for res in usable:
             by_chart.setdefault(chart_of(catalog, res.source), []).append(res)
         # the values file as written (keeps line numbers); each chart is scanned on its own section
         env_values = load_yaml(catalog.project.values_file(env)) or {}
         release_values = merge(umbrella_defaults(catalog), plain(env_values))  # as helm sees them
         for chart in (c for c in catalog.charts if c.name in charts):
-            objects = by_chart.get(chart.name, [])
             key = "global" if chart.is_umbrella else chart.name
             section = {key: env_values[key]} if isinstance(env_values.get(key), dict) else {}
-            diagnostics += run_policy(
-                objects, chart=chart.name, environment=env, kubernetes_version=rendering.versions[-1],
-                values=section, waivers=waivers, namespace=catalog.umbrella, values_path=f"values/{env}.yaml",
-                context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
-                release_values=release_values,
-            )  # fmt: skip
-            checked += [Checked("policy", chart.name, env, rendering.versions[-1], r.source, r.kind, r.name)
-                        for r in objects]  # fmt: skip
-            if checkov and objects:
-                batches.append(
-                    CheckovBatch(objects, chart.name, env, rendering.versions[-1], catalog.umbrella)
+            units.append(
+                PolicyUnit(
+                    tuple(by_chart.get(chart.name, [])), chart.name, env, str(rendering.versions[-1]),
+                    catalog.umbrella, section, f"values/{env}.yaml",
+                    context=usable,  # another chart's NetworkPolicy or PDB covers these pods too
+                    release_values=release_values,
                 )
-    if batches:
-        diagnostics += run_checkov(batches, waivers=waivers)
-    diagnostics += stale_waivers(waivers, diagnostics, checkov=checkov,
-                                 charts=list(charts), environments=list(envs))  # fmt: skip
-    return diagnostics, checked
+            )  # fmt: skip
+    return check_policy(units, waivers=waivers, checkov=checkov, charts=list(charts), environments=envs)
 
 
 def run_check(
@@ -255,7 +217,7 @@ def run_check(
             normalize_version(version)
         except UserError as exc:  # same exit code as `validate -k`: a bad option is a usage error
             raise UsageError(exc.message, key="--kubernetes-version", hint=exc.hint) from None
-    versions = tuple(spelled(v) for v in kubernetes_versions or catalog.kubernetes_versions)
+    versions = tuple(KubeVersion.parse(v) for v in kubernetes_versions or ()) or catalog.kubernetes_versions
     for env in envs:
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
@@ -267,33 +229,46 @@ def run_check(
     diagnostics = _drift(catalog, names, Tracker(progress, "build", 1)) if plan.drift else []
     checked: list[Checked] = []
     resources = 0
+    records: list[dict[str, Any]] = []
     engine_used = ""
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
         # renders first: validation starts on them while the lint calls still run in the pool
         tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders else None
         render_futures = (
-            _submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
+            submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
         lint_futures, lint_checked = _submit_lint(pool, catalog, helms, assembled, envs, plan, progress)
         if render_futures:
-            renderings, failures = _collect_renders(render_futures, catalog.umbrella)
+            renderings, failures = collect_renders(render_futures, catalog.umbrella)
             # a failed rendering is the validate cell's finding (a shard rendering it for policy only keeps quiet)
-            diagnostics += [f for f in failures if "validate" not in stages or (f.environment, f.kubernetes_version) in plan.validate]  # fmt: skip
+            diagnostics += [f for f in failures if "validate" not in stages or (f.environment, KubeVersion.parse(f.kubernetes_version)) in plan.validate]  # fmt: skip
             if plan.validate:
                 tracker = Tracker(progress, "validate", 1)
-                found, cases, resources = _validate(catalog, renderings, engine, plan)
-                diagnostics, checked, engine_used = (
-                    diagnostics + found,
-                    checked + cases,
-                    make_engine(engine).name,
+                runner = make_engine(engine)
+                wanted = [
+                    replace(r, resources=tuple(m for m in r.resources if chart_of(catalog, m.source) in plan.charts),
+                            versions=vs)
+                    for r in renderings
+                    if (vs := tuple(v for v in r.versions if (r.environment, v) in plan.validate))
+                ]  # fmt: skip
+                found, cases, records = validate_renderings(
+                    wanted, runner, catalog.project.crds, lambda path: chart_of(catalog, path)
                 )
+                diagnostics += found
+                checked += cases
+                resources = max((len(r.resources) for r in wanted), default=0)
+                engine_used = runner.name
                 tracker.step(f"{len(plan.validate)} environment × Kubernetes version cell(s)")
             if plan.policy:
                 tracker = Tracker(progress, "policy", 1)
-                found, cases = _policy(catalog, renderings, envs, checkov, names)
-                diagnostics, checked = diagnostics + found, checked + cases
+                policy = _policy(catalog, renderings, envs, checkov, names)
+                diagnostics += policy.diagnostics
+                checked += policy.checked
                 tracker.step(f"{len(names)} chart(s) × {len(envs)} environment(s)")
         diagnostics += _collect_lint(lint_futures)
         checked += lint_checked
-    return CheckResult(tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms),
-                       engine_used, resources, names, str(shard or ""), matrix, cells)  # fmt: skip
+    return CheckResult(
+        tuple(diagnostics), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
+        records=tuple(records), checkov=checkov and bool(plan.policy), charts=names, shard=str(shard or ""),
+        matrix=matrix, cells=cells,
+    )  # fmt: skip

@@ -53,6 +53,27 @@ class Diagnostic:
         return data
 
 
+def sort_key(d: Diagnostic) -> tuple[Any, ...]:
+    """The order findings are listed in within a chart × environment × version group."""
+    return (d.path, d.line or 0, d.kind, d.name, d.field, -SEVERITY_ORDER[d.severity], d.code, d.message)
+
+
+def summarize(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
+    """Counts by severity (unwaived), waived findings apart, and the total."""
+    counts = {"error": 0, "warning": 0, "info": 0, "waived": 0, "total": 0}
+    for d in diagnostics:
+        counts["total"] += 1
+        counts["waived" if d.waived else d.severity] += 1
+    return counts
+
+
+def findings_to_dict(diagnostics: Iterable[Diagnostic]) -> dict[str, Any]:
+    """``{"diagnostics": [...], "summary": {...}}``, in table order (by chart, environment, version)."""
+    found = list(diagnostics)
+    ordered = sorted(found, key=lambda d: (d.chart, d.environment, d.kubernetes_version, *sort_key(d)))
+    return {"diagnostics": [d.to_dict() for d in ordered], "summary": summarize(found)}
+
+
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     """True when at least one unwaived error is present."""
     return any(d.severity == "error" and not d.waived for d in diagnostics)

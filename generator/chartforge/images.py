@@ -22,12 +22,10 @@ from chartforge import helm as helmcmd
 from chartforge.compile.assemble import assemble
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.errors import UsageError
-from chartforge.kube import KubeVersion
-from chartforge.policy.manifests import from_resources
-from chartforge.policy.model import Manifest, as_map, pod_template
+from chartforge.manifests import Manifest, objects_only, parse_manifest_text
+from chartforge.policy.model import as_map, pod_template
 from chartforge.policy.workload import split_image
 from chartforge.tools import Helm, find_helm
-from chartforge.validate.manifests import parse_manifest_text
 
 
 @dataclass(frozen=True, order=True)
@@ -141,7 +139,7 @@ def _chart_of(catalog: Catalog, source: str) -> str:
 def rendering_images(catalog: Catalog, environment: str, text: str) -> list[tuple[str, ImageUse]]:
     """Every (reference, use) in one ``helm template`` output of the umbrella."""
     out = []
-    for m in from_resources(parse_manifest_text(text, f"<helm template {catalog.umbrella} {environment}>")):
+    for m in objects_only(parse_manifest_text(text, f"<helm template {catalog.umbrella} {environment}>")):
         for container, reference in manifest_images(m):
             out.append(
                 (reference, ImageUse(_chart_of(catalog, m.source), environment, m.kind, m.name, container))
@@ -163,7 +161,7 @@ def list_images(
         if env not in catalog.environments:
             raise UsageError(f"unknown environment '{env}'", hint="one of " + ", ".join(catalog.environments))
     helm = helm or find_helm()
-    version = KubeVersion.parse(catalog.kubernetes_versions[-1])
+    version = catalog.kubernetes_versions[-1]
     with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
 
         def render(env: str) -> str:

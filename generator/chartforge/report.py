@@ -12,23 +12,11 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from chartforge.diagnostics import SEVERITY_ORDER, Checked, Diagnostic, GroupKey, checked_of
+from chartforge.check import CheckResult
+from chartforge.diagnostics import Checked, Diagnostic, GroupKey, checked_of, sort_key, summarize
 from chartforge.errors import UserError
-
-
-def summarize(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
-    """Counts by severity (unwaived), waived findings apart, and the total."""
-    counts = {"error": 0, "warning": 0, "info": 0, "waived": 0, "total": 0}
-    for d in diagnostics:
-        counts["total"] += 1
-        counts["waived" if d.waived else d.severity] += 1
-    return counts
-
-
-def _sort_key(d: Diagnostic) -> tuple[Any, ...]:
-    return (d.path, d.line or 0, d.kind, d.name, d.field, -SEVERITY_ORDER[d.severity], d.code, d.message)
 
 
 def group_diagnostics(diagnostics: Iterable[Diagnostic]) -> dict[tuple[str, str, str], list[Diagnostic]]:
@@ -36,7 +24,7 @@ def group_diagnostics(diagnostics: Iterable[Diagnostic]) -> dict[tuple[str, str,
     groups: dict[tuple[str, str, str], list[Diagnostic]] = {}
     for d in diagnostics:
         groups.setdefault((d.chart, d.environment, d.kubernetes_version), []).append(d)
-    return {key: sorted(groups[key], key=_sort_key) for key in sorted(groups)}
+    return {key: sorted(groups[key], key=sort_key) for key in sorted(groups)}
 
 
 def _plural(n: int, word: str) -> str:
@@ -103,10 +91,26 @@ def render_table(
     )
 
 
-def to_json(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
-    """``{"diagnostics": [...], "summary": {...}}`` with diagnostics in table order."""
-    ordered = [d for members in group_diagnostics(diagnostics).values() for d in members]
-    return {"diagnostics": [d.to_dict() for d in ordered], "summary": summarize(diagnostics)}
+def describe(result: CheckResult) -> str:
+    """What a run covered and found, in one line: ``1 environment(s) × 7 Kubernetes version(s) ×
+    helm v3.19.0, v4.0.0, engine kubeconform — 412 checks, 0 errors, 0 warnings``."""
+    span = [
+        f"{len(result.environments)} environment(s)" if result.environments else "",
+        f"{len(result.kubernetes_versions)} Kubernetes version(s)" if result.kubernetes_versions else "",
+        f"helm {', '.join(result.helm_versions)}" if result.helm_versions else "",
+    ]
+    text = " × ".join(b for b in span if b) or "manifests"
+    text += f", engine {result.engine}" if result.engine else ""
+    text += f", {result.resources} object(s)" if not result.helm_versions else ""
+    return f"{text} — {len(result.checked)} checks, {summary_line(result.diagnostics)}"
+
+
+def render_result(result: CheckResult, *, title: str, stream: TextIO | None = None) -> None:
+    """The text report of check, lint, validate and policy: the findings table, then one line."""
+    out = stream if stream is not None else sys.stderr
+    if result.diagnostics:
+        render_table(result.diagnostics, out, title=title)
+    print(f"{title}: {describe(result)}", file=out)
 
 
 def _suite_name(group: GroupKey) -> str:
@@ -156,7 +160,7 @@ def to_junit(
         suite = ET.SubElement(root, "testsuite", {"name": _suite_name(group)})
         counts = [0, 0, 0]
         for c in suites[group]:
-            failed, skipped = _case(suite, c, sorted(findings[c], key=_sort_key))
+            failed, skipped = _case(suite, c, sorted(findings[c], key=sort_key))
             counts[0] += 1
             counts[1] += failed
             counts[2] += skipped

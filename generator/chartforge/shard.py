@@ -60,7 +60,7 @@ class Shard:
 
 
 def matrix_cells(
-    catalog: Catalog, charts: Sequence[str], envs: Sequence[str], versions: Sequence[str],
+    catalog: Catalog, charts: Sequence[str], envs: Sequence[str], versions: Sequence[KubeVersion],
     helms: Sequence[str], stages: Collection[str],
 ) -> list[Cell]:  # fmt: skip
     """Every cell of the matrix ``check`` runs for these charts, environments, versions and helms."""
@@ -73,7 +73,9 @@ def matrix_cells(
         ]
     if "validate" in stages and charts:
         cells += [
-            Cell("validate", environment=e, kubernetes_version=v, cost=render) for e in envs for v in versions
+            Cell("validate", environment=e, kubernetes_version=str(v), cost=render)
+            for e in envs
+            for v in versions
         ]
     if "policy" in stages and charts:
         cells.append(Cell("policy", cost=render * len(envs)))
@@ -104,19 +106,26 @@ class Plan:
     charts: tuple[str, ...]
     drift: bool
     lint: frozenset[tuple[str, str, str]]  # chart, environment, helm version
-    validate: frozenset[tuple[str, str]]  # environment, Kubernetes version
+    validate: frozenset[tuple[str, KubeVersion]]  # environment, Kubernetes version
     policy: bool
-    renders: tuple[tuple[str, str], ...]  # environment, Kubernetes version: the umbrella renderings needed
+    renders: tuple[
+        tuple[str, KubeVersion], ...
+    ]  # environment, Kubernetes version: the umbrella renderings needed
 
     @classmethod
     def of(
-        cls, cells: Iterable[Cell], charts: Sequence[str], envs: Sequence[str], versions: Sequence[str]
+        cls,
+        cells: Iterable[Cell],
+        charts: Sequence[str],
+        envs: Sequence[str],
+        versions: Sequence[KubeVersion],
     ) -> Plan:
         cells = list(cells)
-        validate = frozenset((c.environment, c.kubernetes_version) for c in cells if c.stage == "validate")
+        validate = frozenset(
+            (c.environment, KubeVersion.parse(c.kubernetes_version)) for c in cells if c.stage == "validate"
+        )
         policy = any(c.stage == "policy" for c in cells)
-        newest = max(versions, key=KubeVersion.parse) if versions else ""
-        needed = set(validate) | ({(e, newest) for e in envs} if policy else set())
+        needed = set(validate) | ({(e, max(versions)) for e in envs} if policy and versions else set())
         return cls(
             charts=tuple(charts),
             drift=any(c.stage == "build" for c in cells),
@@ -128,7 +137,7 @@ class Plan:
 
 
 def plan_run(
-    catalog: Catalog, charts: Sequence[str], envs: Sequence[str], versions: Sequence[str],
+    catalog: Catalog, charts: Sequence[str], envs: Sequence[str], versions: Sequence[KubeVersion],
     helms: Sequence[str], stages: Collection[str], shard: Shard | None,
 ) -> tuple[Plan, tuple[Cell, ...], str]:  # fmt: skip
     """The plan of one run (every cell, or one shard's), the cells it runs and the matrix id."""

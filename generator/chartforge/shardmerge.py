@@ -17,6 +17,7 @@ from typing import Any
 from chartforge.check import CheckResult
 from chartforge.diagnostics import Checked, Diagnostic
 from chartforge.errors import UsageError, UserError
+from chartforge.kube import KubeVersion
 from chartforge.shard import Cell
 
 
@@ -86,10 +87,12 @@ def merge_reports(paths: Sequence[Path]) -> CheckResult:
         diagnostics=tuple(_diagnostic(d) for _, data in reports for d in data["diagnostics"]),
         checked=tuple(Checked(**c) for _, data in reports for c in data["checked_objects"]),
         environments=tuple(matrix["environments"]),
-        kubernetes_versions=tuple(matrix["kubernetes_versions"]),
+        kubernetes_versions=tuple(KubeVersion.parse(v) for v in matrix["kubernetes_versions"]),
         helm_versions=tuple(matrix["helm_versions"]),
         engine=next((d["matrix"]["engine"] for _, d in reports if d["matrix"]["engine"]), ""),
         resources=max(int(d["matrix"]["resources_per_environment"]) for _, d in reports),
+        records=tuple(r for _, d in reports for r in d.get("resources", ())),
+        checkov=any(d["matrix"].get("checkov") for _, d in reports),
         charts=tuple(first["charts"]),
         matrix=str(first["matrix_id"]),
         cells=tuple(sorted(Cell(**c) for _, d in reports for c in d["cells"])),

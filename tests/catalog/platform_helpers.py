@@ -25,7 +25,7 @@ POD_TEMPLATE_PATHS = {
 def strict_errors(text: str) -> list[str]:
     """Every schema error of the manifests in ``text`` on every supported Kubernetes version."""
     report = validate_resources(
-        parse_manifest_text(text, "<helm template>"), catalog().kubernetes_versions, engine="builtin",
+        parse_manifest_text(text, "<helm template>"), [str(v) for v in catalog().kubernetes_versions], engine="builtin",
         crd_dir=ROOT / "sources" / "crds",
     )  # fmt: skip
     return [

@@ -23,17 +23,16 @@ from chartforge.compile.assemble import assemble, chart_values, environment_data
 from chartforge.compile.build import build
 from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.helm import write_values
+from chartforge.manifests import objects_only, parse_manifest_text
 from chartforge.policy import run_policy
-from chartforge.policy.manifests import from_resources
 from chartforge.policy.references import references, written_secret
-from chartforge.validate.manifests import parse_manifest_text
 
 UMBRELLA = "spotify-ai-agent"
 
 
 def _release(env: str, external_secrets: bool) -> tuple[list[Any], dict[str, Any]]:
     switch = f"global.externalSecrets.enabled={str(external_secrets).lower()}"
-    objects = from_resources(parse_manifest_text(render_text(UMBRELLA, env, switch), f"<{env}>"))
+    objects = objects_only(parse_manifest_text(render_text(UMBRELLA, env, switch), f"<{env}>"))
     values = merge(umbrella_defaults(catalog()), environment_data(catalog(), env))
     values = merge(values, {"global": {"externalSecrets": {"enabled": external_secrets}}})
     return objects, values

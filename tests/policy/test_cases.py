@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.policy import load_manifests, run_policy
+from chartforge.manifests import load_manifests
+from chartforge.policy import run_policy
 from chartforge.yamlio import load_yaml
 from tests.policy.conftest import case_dirs
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from chartforge.errors import ToolNotFound
-from chartforge.policy import CheckovBatch, load_manifests, load_waivers, run_checkov, stale_waivers
+from chartforge.manifests import Manifest, load_manifests
+from chartforge.policy import CheckovBatch, load_waivers, run_checkov, stale_waivers
 from chartforge.policy.checkov import _failed_checks, field_path
 from tests.conftest import require_tool
 from tests.policy.conftest import CLEAN, POLICY_CASES
@@ -62,8 +63,9 @@ def test_release_namespace_is_filled_in_for_checkov() -> None:
     objects = [dict(m.obj) for m in load_manifests([CLEAN])]
     for obj in objects:
         obj["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "namespace"}
-    assert {d.code for d in run_checkov([CheckovBatch(objects)])} == {"CKV_K8S_21"}
-    assert run_checkov([CheckovBatch(objects, namespace="apps")]) == []
+    manifests = [Manifest.of(obj) for obj in objects]
+    assert {d.code for d in run_checkov([CheckovBatch(manifests)])} == {"CKV_K8S_21"}
+    assert run_checkov([CheckovBatch(manifests, namespace="apps")]) == []
 
 
 def test_missing_checkov_is_a_tool_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

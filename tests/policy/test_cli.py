@@ -20,7 +20,8 @@ def test_clean_manifest_exits_0_with_json(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["diagnostics"] == []
-    assert report["objects"] == 7 and report["checkov"] is False
+    assert report["matrix"]["checked"] == 7 and report["matrix"]["checkov"] is False
+    assert report["failed"] is False and report["resources"] == []  # no validation records: policy only
     assert report["summary"]["total"] == 0
 
 
@@ -44,7 +45,7 @@ def test_findings_exit_1_and_json_names_every_location(tmp_path: Path) -> None:
         assert d["path"] == "web/templates/deployment.yaml"
         assert re.search(r"/manifest\.yaml:\d+$", d["extra"]["manifest"]), d["extra"]
         assert d["extra"]["namespace"] == "apps"
-    assert report["summary"]["error"] == 2 and report["objects"] == 14
+    assert report["summary"]["error"] == 2 and report["matrix"]["checked"] == 14
 
 
 def test_text_output_and_junit(tmp_path: Path) -> None:
@@ -57,7 +58,9 @@ def test_text_output_and_junit(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.count("RES-LIMITS") == 2
     assert "2 errors, 0 warnings" in result.stderr
-    assert result.stderr.rstrip().endswith("7 objects checked (checkov skipped)")
+    assert result.stderr.rstrip().endswith(
+        "chartforge policy: manifests, 7 object(s) — 7 checks, 2 errors, 0 warnings"
+    )
     root = ET.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures")) == ("7", "1")  # one case per object, one failing
     [failed] = [c for c in root.iter("testcase") if c.find("failure") is not None]
@@ -135,3 +138,15 @@ def test_checkov_runs_by_default(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     codes = sorted(d["code"] for d in json.loads(result.stdout)["diagnostics"])
     assert codes == ["CKV_K8S_14", "CKV_K8S_43", "IMAGE-LATEST"]
+
+
+def test_kubernetes_version_is_parsed_at_the_edge(tmp_path: Path) -> None:
+    case = str(NEGATIVE / "pss-privileged" / "manifest.yaml")
+    spelled = run_cli("-C", str(tmp_path), "policy", "--no-checkov", "-m", case, "--kubernetes-version", "v1.34.2",
+                      "-o", "json")  # fmt: skip
+    data = json.loads(spelled.stdout)
+    assert {d["kubernetes_version"] for d in data["diagnostics"]} == {"1.34"}
+    assert data["matrix"]["kubernetes_versions"] == ["1.34"]
+    bad = run_cli("-C", str(tmp_path), "policy", "--no-checkov", "-m", case, "--kubernetes-version", "latest")
+    assert bad.returncode == 1 and "not a Kubernetes version: 'latest'" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chartforge.manifests import Manifest
 from chartforge.policy import check_manifests
-from chartforge.policy.model import Manifest
 from tests.policy.conftest import allow_all_netpol, deployment
 
 
@@ -28,7 +28,7 @@ def hpa(min_replicas: int | None, namespace: str = "") -> dict[str, Any]:
 
 
 def found(*objs: dict[str, Any], namespace: str = "") -> list[str]:
-    return sorted(f.code for f in check_manifests([Manifest(o) for o in objs], "", namespace))
+    return sorted(f.code for f in check_manifests([Manifest.of(o) for o in objs], "", namespace))
 
 
 def replicated(n: int) -> dict[str, Any]:
@@ -92,9 +92,14 @@ def test_context_objects_cover_but_are_not_checked() -> None:
     broken_other["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx"
     checked = replicated(2)
     pdb_obj = pdb({"matchLabels": {"app": "app"}})
-    assert sorted(d.code for d in run_policy([checked], chart="a", environment="e")) == [
+    assert sorted(d.code for d in run_policy([Manifest.of(checked)], chart="a", environment="e")) == [
         "NETPOL-UNCOVERED",
         "PDB-MISSING",
     ]
-    found = run_policy([checked], chart="a", environment="e", context=[netpol, broken_other, pdb_obj])
+    found = run_policy(
+        [Manifest.of(checked)],
+        chart="a",
+        environment="e",
+        context=[Manifest.of(o) for o in (netpol, broken_other, pdb_obj)],
+    )
     assert found == []  # covered, and the untagged image of the context Deployment is not reported

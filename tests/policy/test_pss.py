@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
+from chartforge.manifests import Manifest
 from chartforge.policy import check_manifests
-from chartforge.policy.model import Manifest
 from tests.policy.conftest import allow_all_netpol, deployment
 
 
 def codes(obj: dict[str, Any], version: str = "") -> list[tuple[str, str]]:
-    found = check_manifests([Manifest(obj), Manifest(allow_all_netpol())], version)
+    found = check_manifests([Manifest.of(obj), Manifest.of(allow_all_netpol())], version)
     return sorted((f.code, f.field) for f in found)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chartforge.manifests import Manifest
 from chartforge.policy import run_policy
 from chartforge.policy.secrets import is_literal_secret, is_secret_key, scan_text
 from chartforge.yamlio import load_yaml
@@ -104,4 +105,4 @@ def test_secret_objects_are_not_configmaps() -> None:
         "metadata": {"name": "s"},
         "stringData": {"password": "x1y2z3"},
     }
-    assert run_policy([secret], chart="c", environment="e") == []
+    assert run_policy([Manifest.of(secret)], chart="c", environment="e") == []

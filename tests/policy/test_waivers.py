@@ -9,7 +9,8 @@ import pytest
 
 from chartforge.diagnostics import Diagnostic, has_errors
 from chartforge.errors import SourceError
-from chartforge.policy import apply_waivers, load_manifests, load_waivers, run_policy, stale_waivers
+from chartforge.manifests import load_manifests
+from chartforge.policy import apply_waivers, load_waivers, run_policy, stale_waivers
 from tests.policy.conftest import POLICY_CASES
 
 CASE = POLICY_CASES / "negative" / "image-latest" / "manifest.yaml"

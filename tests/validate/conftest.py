@@ -16,7 +16,9 @@ from tests.conftest import CASES, ROOT
 
 CORPUS = CASES / "validate"
 CRD_DIR = ROOT / "sources" / "crds"
-CATALOG_VERSIONS = load_catalog(ROOT).kubernetes_versions  # the range the cases are checked on by default
+CATALOG_VERSIONS = tuple(
+    str(v) for v in load_catalog(ROOT).kubernetes_versions
+)  # the range the cases are checked on by default
 _HEADER = re.compile(r"^#\s*(expect|versions):\s*(.+?)\s*$", re.MULTILINE)
 
 

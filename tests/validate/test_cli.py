@@ -19,9 +19,8 @@ def test_valid_corpus_exits_zero(engine: str, schema_cache: Path, request: pytes
     done = run_cli("validate", "--manifests", str(CORPUS / "valid" / "deployment-full.yaml"),
                    str(CORPUS / "valid" / "servicemonitor.yaml"), "--engine", engine)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert (
-        f"2 resource(s) × Kubernetes 1.31, 1.32, 1.33, 1.34, 1.35, 1.36, 1.37 ({engine}): 2 valid"
-        in done.stderr
+    assert done.stderr.rstrip().endswith(
+        f"chartforge validate: 7 Kubernetes version(s), engine {engine}, 2 object(s) — 14 checks, 0 errors, 0 warnings"
     )
 
 
@@ -31,8 +30,8 @@ def test_json_output_one_record_per_resource(schema_cache: Path) -> None:
                    "--engine", "builtin", "--output", "json")  # fmt: skip
     assert done.returncode == 1, done.stderr
     data = json.loads(done.stdout)
-    assert data["engine"] == "builtin" and data["kubernetes_versions"] == ["1.34", "1.37"]
-    assert data["valid"] is False
+    assert data["matrix"]["engine"] == "builtin" and data["matrix"]["kubernetes_versions"] == ["1.34", "1.37"]
+    assert data["failed"] is True and data["matrix"]["checked"] == 8  # 4 objects × 2 versions
     first = data["resources"][0]
     assert {k: first[k] for k in ("document_index", "apiVersion", "kind", "name", "valid")} == {
         "document_index": 0, "apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "valid": False,

@@ -1,4 +1,4 @@
-"""Parsing manifests once into Resource records: documents, lines, helm sources, bad input."""
+"""Parsing manifests once into Manifest records: documents, lines, helm sources, bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chartforge.errors import UserError
-from chartforge.validate.manifests import load_manifests, parse_manifest_text, split_documents
+from chartforge.manifests import load_manifests, parse_manifest_text, split_documents
 
 HELM_OUTPUT = """\
 ---

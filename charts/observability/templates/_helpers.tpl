@@ -56,11 +56,6 @@ spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end -}}
 {{- end -}}
 
-{{/* ServiceAccount of a component. Call with (dict "context" $ "component" "x"). */}}
-{{- define "observability.serviceAccountName" -}}
-{{- include "observability.componentName" . -}}
-{{- end -}}
-
 {{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
      minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
      Call with (dict "context" $ "written" (list)). */}}

@@ -44,23 +44,6 @@ spotify-ai-agent/cluster-id: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* Image reference registry/repository:tag, or @digest when a digest is set; global.imageRegistry wins.
-     Call with (dict "image" .Values.x.image "global" .Values.global). */}}
-{{- define "security-baseline.image" -}}
-{{- $registry := default .image.registry .global.imageRegistry -}}
-{{- $ref := printf "%s/%s" $registry .image.repository | trimPrefix "/" -}}
-{{- if .image.digest -}}
-{{- printf "%s@%s" $ref .image.digest -}}
-{{- else -}}
-{{- printf "%s:%s" $ref .image.tag -}}
-{{- end -}}
-{{- end -}}
-
-{{/* ServiceAccount of a component. Call with (dict "context" $ "component" "x"). */}}
-{{- define "security-baseline.serviceAccountName" -}}
-{{- include "security-baseline.componentName" . -}}
-{{- end -}}
-
 {{/* NOTES lines: the objects declared in global.externalResources that the operator must create,
      minus the Secrets an ExternalSecret of the release writes ("written": a list of "namespace/name").
      Call with (dict "context" $ "written" (list)). */}}

@@ -9,6 +9,7 @@ import typer
 from chartforge.cli._app import OutputFormat, app, emit_json, err, state
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.compat.bump import apply_bump, plan_bump
+from chartforge.compat.run import run_compat
 from chartforge.compile.build import build
 from chartforge.compile.catalog import load_catalog
 from chartforge.errors import UsageError, UserError
@@ -45,8 +46,6 @@ def bump_cmd(
                 "auto needs --against oci://REGISTRY/NS or git:REF (the catalog has no registry.url)"
             )
     if against:
-        from chartforge.compat.run import run_compat
-
         found = run_compat(state.root, against, plain_http=plain_http, ca_file=ca_file,
                            credentials=resolve_credentials(password_stdin))  # fmt: skip
         released = {n: r.version for n, r in found.released.items()}

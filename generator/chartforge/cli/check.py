@@ -9,7 +9,7 @@ import typer
 
 from chartforge import report
 from chartforge.check import ALL_STAGES, CheckResult, Stage, run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
+from chartforge.cli._app import OutputFormat, app, emit_json, one_of, state
 from chartforge.cli.progress import ProgressPrinter
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
@@ -33,34 +33,16 @@ _JOBS = typer.Option(None, "--jobs", "-j", help="Parallel helm calls (default: C
 
 
 def finish(result: CheckResult, output: OutputFormat, junit: Path | None, title: str) -> None:
-    """Render a check result and exit 0 (clean) or 1 (findings)."""
-    diagnostics = list(result.diagnostics)
+    """Present a check, lint, validate or policy result (text or JSON, and JUnit), exit 0 or 1 (findings)."""
     if junit is not None:
-        report.write_junit(junit, diagnostics, result.checked, name=title)
+        report.write_junit(junit, result.diagnostics, result.checked, name=title)
     if output is OutputFormat.json:
-        data = report.to_json(diagnostics)
-        data["matrix"] = {
-            "environments": list(result.environments),
-            "kubernetes_versions": list(result.kubernetes_versions),
-            "helm_versions": list(result.helm_versions),
-            "engine": result.engine,
-            "resources_per_environment": result.resources,
-            "checked": len(result.checked),
-            "charts": list(result.charts),
-        }
+        data = result.to_dict()
         if result.shard:
             data |= shard_dict(result)
         emit_json(data)
     else:
-        if diagnostics:
-            report.render_table(diagnostics, title=title)
-        err(
-            (f"{title} (shard {result.shard})" if result.shard else title)
-            + f": {len(result.environments)} environment(s) × {len(result.kubernetes_versions)} Kubernetes "
-            f"version(s) × helm {', '.join(result.helm_versions)}"
-            + (f", engine {result.engine}" if result.engine else "")
-            + f" — {len(result.checked)} checks, {report.summary_line(diagnostics)}"
-        )
+        report.render_result(result, title=f"{title} (shard {result.shard})" if result.shard else title)
     if result.failed:
         raise typer.Exit(EXIT_FINDINGS)
 

@@ -9,6 +9,7 @@ import typer
 from chartforge import report
 from chartforge.cli._app import OutputFormat, app, emit_json, err
 from chartforge.compat import RULES, Rendering, chart_semver, load_input, upgrade_check
+from chartforge.diagnostics import findings_to_dict
 from chartforge.errors import EXIT_FINDINGS
 from chartforge.tools import find_helm
 
@@ -49,7 +50,7 @@ def upgrade_check_cmd(
     if junit is not None:
         report.write_junit(junit, findings, name="chartforge upgrade-check")
     if output is OutputFormat.json:
-        emit_json(report.to_json(findings))
+        emit_json(findings_to_dict(findings))
     else:
         for d in findings:
             extra = dict(d.extra)

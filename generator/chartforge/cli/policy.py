@@ -8,22 +8,12 @@ from pathlib import Path
 import typer
 
 from chartforge.check import run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, state
+from chartforge.checkfiles import policy_files
+from chartforge.cli._app import OutputFormat, app, state
 from chartforge.cli.check import finish
-from chartforge.diagnostics import Checked
-from chartforge.errors import EXIT_FINDINGS, UserError
-from chartforge.policy.stage import PolicyResult, check_manifest_files
+from chartforge.kube import KubeVersion
 from chartforge.policy.waivers import load_waivers
 from chartforge.project import Project
-from chartforge.report import render_table, to_json, write_junit
-
-
-def _checked(result: PolicyResult, chart: str, environment: str, version: str) -> list[Checked]:
-    """Every object checked is a JUnit test case, passing when it has no finding."""
-    return [
-        Checked("policy", chart, environment, version, m.source or m.file, m.kind, m.name)
-        for m in result.manifests
-    ]
 
 
 @app.command("policy")
@@ -56,29 +46,6 @@ def policy_cmd(
         return
     waivers_file = waivers or Project(state.root).waivers_file
     loaded = load_waivers(waivers_file, missing_ok=waivers is None)
-    result = check_manifest_files(
-        inputs,
-        waivers=loaded,
-        checkov=checkov,
-        chart=chart,
-        environment=environment,
-        kubernetes_version=kubernetes_version,
-        namespace=namespace,
-        values_file=values,
-    )
-    if not result.manifests:
-        raise UserError(
-            "no Kubernetes objects to check", path=", ".join(map(str, inputs)),
-            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
-        )  # fmt: skip
-    diagnostics = list(result.diagnostics)
-    if junit is not None:
-        checked = _checked(result, chart, environment, kubernetes_version)
-        write_junit(junit, diagnostics, checked, name="chartforge policy")
-    if output is OutputFormat.json:
-        emit_json({**to_json(diagnostics), "objects": len(result.manifests), "checkov": checkov})
-    else:
-        render_table(diagnostics)
-        err(f"{len(result.manifests)} objects checked" + ("" if checkov else " (checkov skipped)"))
-    if result.failed:
-        raise typer.Exit(EXIT_FINDINGS)
+    result = policy_files(inputs, waivers=loaded, checkov=checkov, chart=chart, environment=environment,
+                          kubernetes_version=KubeVersion.parse(kubernetes_version) if kubernetes_version else None, namespace=namespace, values_file=values)  # fmt: skip
+    finish(result, output, junit, "chartforge policy")

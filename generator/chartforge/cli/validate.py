@@ -1,8 +1,9 @@
 """``chartforge validate`` — strict schema validation of manifests on every Kubernetes version.
 
-With ``--manifests PATH...`` (files, directories, ``-`` for stdin) it validates those. Without
-it, it validates the built catalog (charts × environments × versions) through
-:func:`chartforge.check.run_check`.
+With ``--manifests PATH...`` (files, directories, ``-`` for stdin) it validates those
+(:func:`chartforge.checkfiles.validate_files`). Without it, it validates the built catalog
+(charts × environments × versions) through :func:`chartforge.check.run_check`. Both report
+alike (:func:`chartforge.cli.check.finish`).
 """
 
 from __future__ import annotations
@@ -12,23 +13,20 @@ from typing import cast
 
 import typer
 
-from chartforge import report
 from chartforge.check import run_check
-from chartforge.cli._app import OutputFormat, app, emit_json, err, one_of, state
+from chartforge.checkfiles import validate_files
+from chartforge.cli._app import OutputFormat, app, one_of, state
 from chartforge.cli.check import finish
 from chartforge.compile.catalog import load_catalog
-from chartforge.diagnostics import Diagnostic
-from chartforge.errors import EXIT_FINDINGS, UsageError, UserError
+from chartforge.errors import UsageError, UserError
 from chartforge.project import Project
 from chartforge.validate import (
     ENGINE_NAMES,
     EngineName,
-    ValidationReport,
     default_crd_dir,
     make_engine,
     normalize_version,
     supported_versions,
-    validate_paths,
 )
 
 
@@ -39,8 +37,10 @@ def _versions(requested: list[str]) -> list[str]:
     """
     if not requested:
         has_catalog = Project(state.root).has_catalog()
-        requested = list(
-            load_catalog(state.root).kubernetes_versions if has_catalog else supported_versions()[-1:]
+        requested = (
+            [str(v) for v in load_catalog(state.root).kubernetes_versions]
+            if has_catalog
+            else list(supported_versions()[-1:])
         )
     try:
         return [normalize_version(v) for v in requested]
@@ -55,24 +55,6 @@ def _crd_dir(explicit: Path | None) -> Path | None:
         return explicit
     default = default_crd_dir(state.root)
     return default if default.is_dir() else None
-
-
-def _records(reports: list[ValidationReport]) -> list[dict[str, object]]:
-    return [
-        {"chart": r.chart, "environment": r.environment, **rec} for r in reports for rec in r.to_records()
-    ]
-
-
-def _render_text(reports: list[ValidationReport], diagnostics: list[Diagnostic]) -> None:
-    report.render_table(diagnostics)
-    for rep in reports:
-        c = rep.counts()
-        where = " ".join(b for b in (rep.chart, rep.environment) if b)
-        versions = ", ".join(rep.kubernetes_versions)
-        err(
-            f"{where + ': ' if where else ''}{c['resources']} resource(s) × Kubernetes {versions}"
-            f" ({rep.engine}): {c['valid']} valid, {c['invalid']} invalid"
-        )
 
 
 @app.command("validate")
@@ -106,7 +88,7 @@ def validate_cmd(
         None, "--kubeconform", help="kubeconform binary (else KUBECONFORM, PATH)."
     ),
     output: OutputFormat = typer.Option(
-        OutputFormat.text, "--output", "-o", help="text or json (one record per resource)."
+        OutputFormat.text, "--output", "-o", help="text or json (findings, and one record per resource)."
     ),
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
 ) -> None:
@@ -123,28 +105,5 @@ def validate_cmd(
         finish(result, output, junit, "chartforge validate")
         return
     runner = make_engine(cast(EngineName, engine), kubeconform=kubeconform)
-    reports = [validate_paths(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir))]
-    if not any(rep.resources for rep in reports):
-        raise UserError(
-            "no Kubernetes objects to validate", path=", ".join(map(str, paths)),
-            hint="pass rendered manifests (.yaml/.yml/.json files or folders holding them)",
-        )  # fmt: skip
-    diagnostics = [d for rep in reports for d in rep.to_diagnostics()]
-    if junit is not None:
-        checked = [c for rep in reports for c in rep.checked()]
-        report.write_junit(junit, diagnostics, checked, name="chartforge validate")
-    valid = all(rep.valid for rep in reports)
-    if output is OutputFormat.json:
-        emit_json(
-            {
-                "engine": runner.name,
-                "kubernetes_versions": versions,
-                "valid": valid,
-                "resources": _records(reports),
-                "summary": report.summarize(diagnostics),
-            }
-        )
-    else:
-        _render_text(reports, diagnostics)
-    if not valid:
-        raise typer.Exit(EXIT_FINDINGS)
+    finish(validate_files(paths, versions, engine=runner, crd_dir=_crd_dir(crd_dir)), output, junit,
+           "chartforge validate")  # fmt: skip

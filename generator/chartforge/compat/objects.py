@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chartforge.errors import UserError
-from chartforge.validate.manifests import Resource, load_manifests, parse_manifest_text
+from chartforge.manifests import Manifest, load_manifests, parse_manifest_text
 
 HOOK = "helm.sh/hook"
 HOOK_DELETE_POLICY = "helm.sh/hook-delete-policy"
@@ -92,7 +92,7 @@ class K8sObject:
         return found if isinstance(found, dict) else {}
 
 
-def _objects(resources: Iterable[Resource], what: str) -> Iterator[K8sObject]:
+def _objects(resources: Iterable[Manifest], what: str) -> Iterator[K8sObject]:
     for res in resources:
         if not res.ok:
             raise UserError(f"{res.error}", path=res.file, line=res.error_line, key=what)

@@ -36,6 +36,7 @@ from chartforge.compile.chartspec import (
 from chartforge.compile.params import Param, parse_params
 from chartforge.compile.sourcetree import check_name
 from chartforge.errors import SourceError
+from chartforge.kube import KubeVersion
 from chartforge.project import Project
 from chartforge.yamlio import did_you_mean, line_of, plain
 
@@ -71,7 +72,7 @@ class Catalog:
     description: str
     charts: tuple[ChartSpec, ...]  # dependencies first, umbrella last
     umbrella: str
-    kubernetes_versions: tuple[str, ...]
+    kubernetes_versions: tuple[KubeVersion, ...]
     environments: tuple[str, ...]
     registry: Registry
     maintainers: tuple[tuple[str, str], ...] = ()
@@ -95,9 +96,8 @@ class Catalog:
 
     @property
     def kube_version_constraint(self) -> str:
-        lo = self.kubernetes_versions[0]
-        hi_minor = int(self.kubernetes_versions[-1].split(".")[1]) + 1
-        return f">={lo}.0-0 <1.{hi_minor}.0-0"
+        lo, hi = self.kubernetes_versions[0], self.kubernetes_versions[-1]
+        return f">={lo.full}-0 <{hi.major}.{hi.minor + 1}.0-0"
 
     def env_file(self, env: str) -> Path:
         return self.project.environment_source(env)
@@ -129,7 +129,7 @@ def _maintainers(data: Mapping[str, Any], file: str) -> tuple[tuple[str, str], .
     return tuple(out)
 
 
-def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
+def _kube_versions(data: Any, file: str) -> tuple[KubeVersion, ...]:
     if not isinstance(data, Mapping) or "min" not in data or "max" not in data:
         raise SourceError(
             "'kubernetes' must be a mapping with 'min' and 'max' minor versions",
@@ -152,7 +152,7 @@ def _kube_versions(data: Any, file: str) -> tuple[str, ...]:
         bounds.append(int(match.group(1)))
     if bounds[0] > bounds[1]:
         raise SourceError("kubernetes.min is above kubernetes.max", path=file, line=line_of(data, "min"))
-    return tuple(f"1.{m}" for m in range(bounds[0], bounds[1] + 1))
+    return tuple(KubeVersion(1, m) for m in range(bounds[0], bounds[1] + 1))
 
 
 def load_catalog(root: Path | str = ".") -> Catalog:

@@ -12,9 +12,10 @@ from chartforge.compile.declared import (
     upgrading_markdown,
     with_deprecations,
 )
+from chartforge.compile.helpers import trim_helpers
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.render import chart_context, render_chart_files
-from chartforge.yamlio import dump
+from chartforge.yamlio import dump, read_text
 
 HELMIGNORE = (
     generated.header(".helmignore")
@@ -137,4 +138,8 @@ def chart_files(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
     for rendered in render_chart_files(catalog, chart):
         files[rendered.path] = rendered.text
     files = with_deprecations(chart.name, files, load_declared(chart.source_dir, catalog.root).deprecations)
+    environments = [catalog.project.environment_source(e) for e in catalog.environments]
+    files = trim_helpers(
+        files, also_read=[read_text(p, display=f"sources/environments/{p.name}") for p in environments]
+    )
     return dict(sorted(files.items()))

@@ -15,11 +15,10 @@ Check ids and the waiver format: ``docs/policy.md``.
 
 from __future__ import annotations
 
+from chartforge.manifests import Manifest
 from chartforge.policy.checkov import CheckovBatch, find_checkov, run_checkov
 from chartforge.policy.codes import CHECKS, Finding
 from chartforge.policy.engine import check_manifests, run_policy
-from chartforge.policy.manifests import load_manifests
-from chartforge.policy.model import Manifest
 from chartforge.policy.waivers import Waiver, Waivers, apply_waivers, load_waivers, stale_waivers
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "apply_waivers",
     "check_manifests",
     "find_checkov",
-    "load_manifests",
     "load_waivers",
     "run_checkov",
     "run_policy",

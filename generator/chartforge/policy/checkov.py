@@ -24,7 +24,8 @@ import yaml
 from chartforge import codes, proc
 from chartforge.diagnostics import Diagnostic
 from chartforge.errors import ToolError, ToolNotFound
-from chartforge.policy.model import Manifest, PolicyInput, as_list, as_map, item_key, to_manifest
+from chartforge.manifests import Manifest
+from chartforge.policy.model import as_list, as_map, item_key
 from chartforge.policy.waivers import Waivers, apply_waivers
 from chartforge.yamlio import plain
 
@@ -47,7 +48,7 @@ CLUSTER_SCOPED = frozenset(
 class CheckovBatch:
     """One rendering (chart × environment × Kubernetes version) to scan."""
 
-    objects: Sequence[PolicyInput]
+    objects: Sequence[Manifest]
     chart: str = ""
     environment: str = ""
     kubernetes_version: str = ""
@@ -94,8 +95,7 @@ def field_path(obj: Mapping[str, Any], key: str) -> str:
 def _write(batches: Sequence[CheckovBatch], root: Path) -> dict[str, tuple[CheckovBatch, Manifest]]:
     index: dict[str, tuple[CheckovBatch, Manifest]] = {}
     for b, batch in enumerate(batches):
-        for o, item in enumerate(batch.objects):
-            manifest = to_manifest(item)
+        for o, manifest in enumerate(batch.objects):
             obj = plain(manifest.obj)
             meta = obj.get("metadata")
             if (
@@ -142,7 +142,7 @@ def _diagnostic(check: Mapping[str, Any], batch: CheckovBatch, m: Manifest) -> D
         environment=batch.environment,
         kubernetes_version=batch.kubernetes_version,
         path=m.source or m.file,
-        line=None if m.source else m.line,
+        line=None if m.source else (m.line or None),
         kind=m.kind,
         name=m.name,
         field=fields[0] if fields else "",

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from chartforge import codes
-from chartforge.policy.model import Manifest
+from chartforge.manifests import Manifest
 
 #: code → one-line description (shown in docs/policy.md and used to validate waivers).
 CHECKS: dict[str, str] = {

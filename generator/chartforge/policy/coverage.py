@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from chartforge.manifests import Manifest
 from chartforge.policy.codes import Finding
-from chartforge.policy.model import REPLICATED, Manifest, PodTemplate, as_map, dig
+from chartforge.policy.model import REPLICATED, PodTemplate, as_map, dig
 from chartforge.policy.selectors import selects
 
 

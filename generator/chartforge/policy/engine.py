@@ -6,9 +6,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from chartforge.diagnostics import Diagnostic
+from chartforge.manifests import Manifest
 from chartforge.policy.codes import Finding
 from chartforge.policy.coverage import netpol_uncovered, pdb_missing
-from chartforge.policy.model import Manifest, PolicyInput, parse_version, pod_template, to_manifest
+from chartforge.policy.model import parse_version, pod_template
 from chartforge.policy.pss_baseline import BASELINE_CHECKS, Check
 from chartforge.policy.pss_restricted import RESTRICTED_CHECKS
 from chartforge.policy.references import ExternalResource, declared_external, reference_findings
@@ -35,7 +36,7 @@ def _diagnostic(
         environment=environment,
         kubernetes_version=kubernetes_version,
         path=m.source or m.file,
-        line=None if m.source else m.line,
+        line=None if m.source else (m.line or None),
         kind=m.kind,
         name=m.name,
         field=f.field,
@@ -67,7 +68,7 @@ def check_manifests(
 
 
 def run_policy(
-    objects: Iterable[PolicyInput],
+    objects: Iterable[Manifest],
     *,
     chart: str,
     environment: str,
@@ -76,14 +77,12 @@ def run_policy(
     waivers: Waivers | None = None,
     namespace: str = "",
     values_path: str = "",
-    context: Iterable[PolicyInput] = (),
+    context: Iterable[Manifest] = (),
     release_values: Mapping[str, Any] | None = None,
 ) -> list[Diagnostic]:
     """Run the built-in policy checks on one rendering; return its findings, waivers applied.
 
-    ``objects`` are the rendered Kubernetes objects: :class:`Manifest`, the validate stage's
-    ``Resource`` records, or plain dicts whose optional top-level ``source`` key is the Helm
-    template path. ``namespace`` is the release
+    ``objects`` are the rendered Kubernetes objects. ``namespace`` is the release
     namespace of objects that do not set one (NetworkPolicy and PDB selection is per
     namespace). ``values`` (loaded with chartforge.yamlio, they keep their line numbers, reported against
     ``values_path``) are scanned for secret material. ``context`` is the rest of the release
@@ -94,11 +93,8 @@ def run_policy(
     ``global.externalResources`` declare what the operator creates (``REF-MISSING``). Stale waivers are *not* reported here:
     call :func:`chartforge.policy.stale_waivers` once over the whole run.
     """
-    manifests = [to_manifest(o) for o in objects]
     declared = declared_external(values if release_values is None else release_values, namespace)
-    findings = check_manifests(
-        manifests, kubernetes_version, namespace, [to_manifest(o) for o in context], declared
-    )
+    findings = check_manifests(list(objects), kubernetes_version, namespace, list(context), declared)
     diagnostics = [_diagnostic(f, chart, environment, kubernetes_version, namespace) for f in findings]
     for v in values_secrets(values) if values is not None else ():
         diagnostics.append(

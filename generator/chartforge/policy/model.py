@@ -1,4 +1,4 @@
-"""The policy stage's view of rendered objects: manifests, pod templates, containers.
+"""The policy stage's view of rendered objects (:class:`~chartforge.manifests.Manifest`): pod templates, containers.
 
 Every check walks the same structures, so the field paths in findings are built in one
 place: containers are addressed by name (``spec.template.spec.containers[postgres]``),
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from chartforge.errors import UserError
 from chartforge.kube import KubeVersion
+from chartforge.manifests import Manifest
 
 Obj = Mapping[str, Any]
 
@@ -55,64 +56,6 @@ def dig(obj: Any, dotted: str) -> Any:
 
 def join(*parts: str) -> str:
     return ".".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """One rendered Kubernetes object and where it came from.
-
-    ``source`` is the Helm template path from the ``# Source:`` comment
-    (``postgresql-ha/templates/statefulset.yaml``); ``file``/``line`` locate the
-    document in a manifest file when it was read from disk.
-    """
-
-    obj: Obj
-    source: str = ""
-    file: str = ""
-    line: int | None = None
-
-    @property
-    def kind(self) -> str:
-        return str(self.obj.get("kind") or "")
-
-    @property
-    def name(self) -> str:
-        return str(as_map(self.obj.get("metadata")).get("name") or "")
-
-    @property
-    def namespace(self) -> str:
-        return str(as_map(self.obj.get("metadata")).get("namespace") or "")
-
-
-@runtime_checkable
-class ResourceLike(Protocol):
-    """A parsed document as the validate stage produces it (``validate.manifests.Resource``)."""
-
-    @property
-    def obj(self) -> Obj: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def file(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-
-
-PolicyInput = Manifest | ResourceLike | Obj
-
-
-def to_manifest(item: PolicyInput) -> Manifest:
-    """Accept a :class:`Manifest`, a validate-stage ``Resource``, or a plain dict; a dict's
-    top-level ``source`` key is the Helm template path (Kubernetes objects have no such
-    field) and is stripped off."""
-    if isinstance(item, Manifest):
-        return item
-    if isinstance(item, ResourceLike):
-        return Manifest(obj=item.obj, source=item.source, file=item.file, line=item.line)
-    source = item.get("source")
-    if isinstance(source, str) and "kind" in item:
-        return Manifest({k: v for k, v in item.items() if k != "source"}, source=source)
-    return Manifest(item)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chartforge.manifests import Manifest
 from chartforge.policy.codes import Finding
-from chartforge.policy.model import Manifest, as_list, as_map, dig, item_key, pod_template
+from chartforge.policy.model import as_list, as_map, dig, item_key, pod_template
 
 REF_MISSING = "REF-MISSING"
 REF_TWO_WRITERS = "REF-TWO-WRITERS"

@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chartforge.manifests import Manifest
 from chartforge.policy.codes import Finding
-from chartforge.policy.model import Manifest, PodTemplate, Version, as_list, as_map
+from chartforge.policy.model import PodTemplate, Version, as_list, as_map
 from chartforge.policy.pss_baseline import finding
 from chartforge.policy.secrets import Path, is_literal_secret, is_secret_key, scan_text, scan_tree
 from chartforge.yamlio import line_at

@@ -5,15 +5,14 @@ validate with kubeconform or the built-in engine (:mod:`.engine`), get a
 :class:`ValidationReport` that renders itself as records or ``Diagnostic``\\ s.
 """
 
+from chartforge.manifests import Manifest, load_manifests, parse_manifest_text
 from chartforge.validate.api import (
     Job,
     default_crd_dir,
     validate_jobs,
-    validate_paths,
     validate_resources,
 )
 from chartforge.validate.engine import ENGINE_NAMES, Engine, EngineName, make_engine
-from chartforge.validate.manifests import Resource, load_manifests, parse_manifest_text
 from chartforge.validate.results import (
     CODE_NO_SCHEMA,
     CODE_SCHEMA,
@@ -33,7 +32,7 @@ __all__ = [
     "EngineName",
     "FieldError",
     "Job",
-    "Resource",
+    "Manifest",
     "ResourceResult",
     "SchemaStore",
     "ValidationReport",
@@ -44,6 +43,5 @@ __all__ = [
     "parse_manifest_text",
     "supported_versions",
     "validate_jobs",
-    "validate_paths",
     "validate_resources",
 ]

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge.manifests import Manifest
 from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
-from chartforge.validate.manifests import Resource, load_manifests
 from chartforge.validate.objectmeta import with_metadata_checked
 from chartforge.validate.results import ResourceResult, ValidationReport, results_sorted, unparsable_result
 from chartforge.validate.schemas import SchemaStore, normalize_version, version_key
@@ -22,7 +22,7 @@ def default_crd_dir(root: Path) -> Path:
 class Job:
     """One batch to validate: e.g. the ``helm template`` output of one chart × environment."""
 
-    resources: Sequence[Resource]
+    resources: Sequence[Manifest]
     versions: Sequence[str]
     chart: str = ""
     environment: str = ""
@@ -78,7 +78,7 @@ def validate_jobs(
 
 
 def validate_resources(
-    resources: Sequence[Resource],
+    resources: Sequence[Manifest],
     versions: Sequence[str],
     *,
     engine: EngineName | Engine = "auto",
@@ -95,17 +95,3 @@ def validate_resources(
         kubeconform=kubeconform,
     )
     return report
-
-
-def validate_paths(
-    paths: Sequence[Path],
-    versions: Sequence[str],
-    *,
-    engine: EngineName | Engine = "auto",
-    crd_dir: Path | None,
-    cache_root: Path | None = None,
-) -> ValidationReport:
-    """Validate manifest files and directories (``-`` = stdin)."""
-    return validate_resources(
-        load_manifests(paths), versions, engine=engine, crd_dir=crd_dir, cache_root=cache_root
-    )

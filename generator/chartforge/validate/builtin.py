@@ -17,8 +17,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from chartforge.manifests import Manifest
 from chartforge.validate.locate import join_pointer
-from chartforge.validate.manifests import Resource
 from chartforge.validate.patterns import ecma_patterns, needs_rewrite
 from chartforge.validate.results import FieldError, ResourceResult, no_schema_result
 from chartforge.validate.schemas import SchemaStore, load_schema
@@ -101,7 +101,7 @@ class BuiltinEngine:
 
     name = "builtin"
 
-    def validate(self, resources: Sequence[Resource], stores: Sequence[SchemaStore]) -> list[ResourceResult]:
+    def validate(self, resources: Sequence[Manifest], stores: Sequence[SchemaStore]) -> list[ResourceResult]:
         results: list[ResourceResult] = []
         for store in stores:
             version = store.kubernetes_version
@@ -114,7 +114,7 @@ class BuiltinEngine:
         return results
 
     @staticmethod
-    def _check(resource: Resource, version: str, schema: Path) -> ResourceResult:
+    def _check(resource: Manifest, version: str, schema: Path) -> ResourceResult:
         validator = compiled_validator(schema)
         try:
             if validator.is_valid(resource.obj):

@@ -7,9 +7,9 @@ from typing import Literal, Protocol, get_args
 
 from chartforge import tools
 from chartforge.errors import ToolNotFound, UsageError
+from chartforge.manifests import Manifest
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
-from chartforge.validate.manifests import Resource
 from chartforge.validate.results import ResourceResult
 from chartforge.validate.schemas import SchemaStore
 
@@ -27,7 +27,7 @@ class Engine(Protocol):
     name: str
 
     def validate(
-        self, resources: Sequence[Resource], stores: Sequence[SchemaStore]
+        self, resources: Sequence[Manifest], stores: Sequence[SchemaStore]
     ) -> list[ResourceResult]: ...
 
 

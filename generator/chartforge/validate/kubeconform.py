@@ -4,7 +4,7 @@ Resources are written to a few files in a temporary directory (``/dev/shm`` when
 one) — each resource as its original document text, so kubeconform parses the YAML
 itself (a ``List`` item as JSON). kubeconform reports each result with file, apiVersion,
 kind and name but no document index, so resources are packed such that this identity is
-unique within a file (:func:`pack`); that makes the mapping back to :class:`Resource`
+unique within a file (:func:`pack`); that makes the mapping back to :class:`Manifest`
 records exact whatever order its workers finish in, and anything it cannot attribute is
 validated again one resource per file. kubeconform gets ``-strict``, ``-output json``,
 ``-verbose`` (so valid resources are listed too), ``-n`` workers, and two
@@ -33,8 +33,8 @@ from typing import Any
 from chartforge import proc
 from chartforge.errors import ToolError
 from chartforge.kube import KubeVersion
+from chartforge.manifests import Manifest
 from chartforge.validate.locate import join_pointer
-from chartforge.validate.manifests import Resource
 from chartforge.validate.results import FieldError, ResourceResult, no_schema_result
 from chartforge.validate.schemas import SchemaStore
 
@@ -78,7 +78,7 @@ def parse_message(msg: str) -> tuple[FieldError, ...]:
 Signature = tuple[str, str, str]  # apiVersion, kind, name: what kubeconform's JSON output names
 
 
-def _signature(resource: Resource) -> Signature | None:
+def _signature(resource: Manifest) -> Signature | None:
     """The identity kubeconform reports for ``resource``, when it is unambiguous."""
     meta = resource.obj.get("metadata")
     if not isinstance(meta, dict) or "generateName" in meta or not resource.raw:
@@ -87,7 +87,7 @@ def _signature(resource: Resource) -> Signature | None:
     return (resource.api_version, resource.kind, name) if isinstance(name, str) and name else None
 
 
-def pack(resources: Sequence[Resource], spread: int) -> list[list[int]]:
+def pack(resources: Sequence[Manifest], spread: int) -> list[list[int]]:
     """Group resource indexes into files in which each kubeconform signature is unique.
 
     ``spread`` files share the load (kubeconform reads files in parallel); a resource
@@ -130,7 +130,7 @@ class KubeconformEngine:
         self.workers = workers or os.cpu_count() or 2
         self.timeout = timeout
 
-    def validate(self, resources: Sequence[Resource], stores: Sequence[SchemaStore]) -> list[ResourceResult]:
+    def validate(self, resources: Sequence[Manifest], stores: Sequence[SchemaStore]) -> list[ResourceResult]:
         if not resources:
             return []
         for store in stores:  # kubeconform reads the bundled core schemas from disk: build them first
@@ -152,7 +152,7 @@ class KubeconformEngine:
             args += ["-schema-location", store.crd_location]
         return [*args, str(folder)]
 
-    def _validate_version(self, resources: Sequence[Resource], store: SchemaStore) -> list[ResourceResult]:
+    def _validate_version(self, resources: Sequence[Manifest], store: SchemaStore) -> list[ResourceResult]:
         found = self._run(resources, pack(resources, 2 * self.workers), store)
         missing = [i for i in range(len(resources)) if i not in found]
         if missing:  # a record we could not attribute: ask again, one resource per file
@@ -168,7 +168,7 @@ class KubeconformEngine:
         return [found[i] for i in range(len(resources))]
 
     def _run(
-        self, resources: Sequence[Resource], files: list[list[int]], store: SchemaStore
+        self, resources: Sequence[Manifest], files: list[list[int]], store: SchemaStore
     ) -> dict[int, ResourceResult]:
         with tempfile.TemporaryDirectory(prefix="chartforge-kubeconform-", dir=_fast_tmp()) as tmp:
             folder = Path(tmp)
@@ -205,7 +205,7 @@ class KubeconformEngine:
         return found
 
     @staticmethod
-    def _result(resource: Resource, record: dict[str, Any], store: SchemaStore) -> ResourceResult:
+    def _result(resource: Manifest, record: dict[str, Any], store: SchemaStore) -> ResourceResult:
         version = store.kubernetes_version
         status, msg = str(record.get("status", "")), str(record.get("msg", ""))
         if status == "statusValid":

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import yaml
 
-from chartforge.validate.manifests import Resource
-from chartforge.validate.yamlload import compose_document
+from chartforge.manifests import Manifest
+from chartforge.yamlload import compose_document
 
 
 def unescape(segment: str) -> str:
@@ -30,7 +30,7 @@ class FieldLocator:
     def __init__(self) -> None:
         self._nodes: dict[int, yaml.Node | None] = {}
 
-    def _root(self, resource: Resource) -> yaml.Node | None:
+    def _root(self, resource: Manifest) -> yaml.Node | None:
         key = id(resource)
         if key not in self._nodes:
             try:
@@ -39,7 +39,7 @@ class FieldLocator:
                 self._nodes[key] = None
         return self._nodes[key]
 
-    def line(self, resource: Resource, pointer: str) -> int:
+    def line(self, resource: Manifest, pointer: str) -> int:
         """1-based line in the file of the deepest node ``pointer`` reaches (the document start if none)."""
         node = self._root(resource)
         if node is None:

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from chartforge import codes
 from chartforge.diagnostics import Checked, Diagnostic
+from chartforge.manifests import Manifest
 from chartforge.validate.locate import FieldLocator
-from chartforge.validate.manifests import Resource
 from chartforge.validate.schemas import SchemaStore, version_key
 
 Status = Literal["valid", "invalid", "no-schema", "unparsable"]
@@ -36,7 +36,7 @@ class FieldError:
 
 @dataclass(frozen=True)
 class ResourceResult:
-    resource: Resource
+    resource: Manifest
     kubernetes_version: str
     status: Status
     errors: tuple[FieldError, ...] = ()
@@ -51,11 +51,11 @@ class ResourceResult:
         return frozenset(e.path for e in self.errors)
 
 
-def unparsable_result(resource: Resource, version: str) -> ResourceResult:
+def unparsable_result(resource: Manifest, version: str) -> ResourceResult:
     return ResourceResult(resource, version, "unparsable", (FieldError("", resource.error or "unparsable"),))
 
 
-def no_schema_result(resource: Resource, store: SchemaStore) -> ResourceResult:
+def no_schema_result(resource: Manifest, store: SchemaStore) -> ResourceResult:
     version = store.kubernetes_version
     served = store.served_as(resource.kind)
     why = (
@@ -76,7 +76,7 @@ class ValidationReport:
 
     engine: str
     kubernetes_versions: tuple[str, ...]
-    resources: tuple[Resource, ...]
+    resources: tuple[Manifest, ...]
     results: tuple[ResourceResult, ...]
     chart: str = ""
     environment: str = ""
@@ -97,7 +97,7 @@ class ValidationReport:
             "failed_checks": sum(1 for r in self.results if not r.valid),
         }
 
-    def by_resource(self) -> Iterator[tuple[Resource, list[ResourceResult]]]:
+    def by_resource(self) -> Iterator[tuple[Manifest, list[ResourceResult]]]:
         grouped: dict[int, list[ResourceResult]] = {}
         for result in self.results:
             grouped.setdefault(id(result.resource), []).append(result)
@@ -190,14 +190,14 @@ class ValidationReport:
         return out
 
 
-def _where(res: Resource, line: int | None) -> tuple[str, int | None]:
+def _where(res: Manifest, line: int | None) -> tuple[str, int | None]:
     """Rendered streams (``<helm template …>``) are located by their template, real files by file:line."""
     if res.file.startswith("<"):
         return res.source or res.file, None
     return res.file, line
 
 
-def _extra(res: Resource, engine: str) -> tuple[tuple[str, str], ...]:
+def _extra(res: Manifest, engine: str) -> tuple[tuple[str, str], ...]:
     extra = [("file", res.file), ("document", str(res.document_index)), ("engine", engine)]
     if res.item_index is not None:
         extra.append(("item", str(res.item_index)))
@@ -209,7 +209,7 @@ def _extra(res: Resource, engine: str) -> tuple[tuple[str, str], ...]:
 
 
 def results_sorted(
-    results: Sequence[ResourceResult], resources: Sequence[Resource]
+    results: Sequence[ResourceResult], resources: Sequence[Manifest]
 ) -> tuple[ResourceResult, ...]:
     order = {id(r): i for i, r in enumerate(resources)}
     return tuple(sorted(results, key=lambda r: (order[id(r.resource)], version_key(r.kubernetes_version))))

@@ -62,9 +62,9 @@ def supported_versions() -> tuple[str, ...]:
     return tuple(sorted(found, key=version_key))
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    """Sort key for ``1.9.0`` < ``1.10.0``."""
-    return tuple(int(x) for x in version.split(".") if x.isdigit())
+def version_key(version: str) -> KubeVersion:
+    """Sort key for ``1.9`` < ``1.10`` (versions as reported, parsed by the one parser)."""
+    return KubeVersion.parse(version)
 
 
 def normalize_version(version: str) -> str:

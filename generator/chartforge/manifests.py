@@ -1,18 +1,22 @@
-"""Parse multi-document YAML manifests once into typed :class:`Resource` records.
+"""The one model of a rendered Kubernetes object, :class:`Manifest`, parsed once from YAML.
+
+validate, policy and check all read these records: ``helm template`` output and manifest
+files are parsed here once, never again downstream.
 
 The stream is split on document markers first, so that each document keeps its own raw
 text (the kubeconform engine feeds exactly that text to kubeconform), its start line and
 the ``# Source: chart/templates/x.yaml`` comment ``helm template`` writes above it, and so
 that a YAML error in one document becomes an invalid record for that document only.
 
-Each document is loaded by :mod:`.yamlload`, which reads YAML the way kubeconform and
+Each document is loaded by :mod:`chartforge.yamlload`, which reads YAML the way kubeconform and
 kubectl (``sigs.k8s.io/yaml``) do.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from typing import Any
 import yaml
 
 from chartforge.errors import UserError
-from chartforge.validate.yamlload import load_document
+from chartforge.yamlload import load_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -30,8 +34,12 @@ _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
-class Resource:
+class Manifest:
     """One Kubernetes object (or one broken document) from a manifest stream.
+
+    ``file``/``line`` locate the document (``line`` 0: built in code, not read from a file);
+    ``source`` is the Helm template from the ``# Source:`` comment
+    (``postgresql-ha/templates/statefulset.yaml``); ``obj`` is the parsed object.
 
     ``document_index`` counts YAML documents in ``file`` from 0 (empty documents count,
     but produce no record); ``item_index`` is set for the items of a ``kind: List``.
@@ -52,6 +60,11 @@ class Resource:
     error_line: int | None = None
     obj: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     raw: str = field(default="", compare=False, repr=False)
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any], *, source: str = "", file: str = "", line: int = 0) -> Manifest:
+        """A record for an object that was not read from a stream (built in code, in tests)."""
+        return _from_object(dict(obj), file, _Chunk(0, line, ""), source, None)
 
     @property
     def ok(self) -> bool:
@@ -109,7 +122,7 @@ def _meta(obj: dict[str, Any]) -> tuple[str, str]:
     return str(name), str(meta.get("namespace") or "")
 
 
-def _from_object(obj: object, file: str, chunk: _Chunk, source: str, item: int | None) -> Resource:
+def _from_object(obj: object, file: str, chunk: _Chunk, source: str, item: int | None) -> Manifest:
     base = {
         "file": file,
         "document_index": chunk.index,
@@ -120,11 +133,11 @@ def _from_object(obj: object, file: str, chunk: _Chunk, source: str, item: int |
     if not isinstance(obj, dict):
         got = type(obj).__name__ if obj is not None else "null"
         what = "List item" if item is not None else "document"
-        return Resource(**base, error=f"{what} is not a mapping (got {got})", error_line=chunk.line)  # type: ignore[arg-type]
+        return Manifest(**base, error=f"{what} is not a mapping (got {got})", error_line=chunk.line)  # type: ignore[arg-type]
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     name, namespace = _meta(obj)
     missing = [k for k, v in (("kind", kind), ("apiVersion", api_version)) if not isinstance(v, str) or not v]
-    return Resource(
+    return Manifest(
         **base,  # type: ignore[arg-type]
         api_version=api_version if isinstance(api_version, str) else "",
         kind=kind if isinstance(kind, str) else "",
@@ -137,7 +150,7 @@ def _from_object(obj: object, file: str, chunk: _Chunk, source: str, item: int |
     )
 
 
-def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Resource]:
+def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Manifest]:
     found = _SOURCE.search(chunk.text)
     source = found.group(1) if found else ""
     try:
@@ -150,7 +163,7 @@ def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Resource]:
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
         message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-        yield Resource(
+        yield Manifest(
             file, chunk.index, chunk.line, source=source, error=message, error_line=line, raw=chunk.text
         )
         return
@@ -163,9 +176,9 @@ def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Resource]:
     yield _from_object(obj, file, chunk, source, None)
 
 
-def parse_manifest_text(text: str, file: str = "<stdin>") -> list[Resource]:
-    """Parse a multi-document YAML string (e.g. ``helm template`` output) into resources."""
-    resources: list[Resource] = []
+def parse_manifest_text(text: str, file: str = "<stdin>") -> list[Manifest]:
+    """Parse a multi-document YAML string (e.g. ``helm template`` output) into records."""
+    resources: list[Manifest] = []
     for chunk in split_documents(text):
         resources.extend(_parse_chunk(file, chunk))
     return resources
@@ -182,19 +195,30 @@ def iter_manifest_files(paths: Iterable[Path]) -> Iterator[Path]:
             raise UserError("no such file or directory", path=path, hint="pass manifest files or directories")
 
 
-def load_manifests(paths: Sequence[Path]) -> list[Resource]:
-    """Parse every manifest under ``paths`` (``-`` reads stdin) into resources, in order."""
-    import sys
-
-    resources: list[Resource] = []
-    for path in iter_manifest_files(paths):
+def load_manifests(paths: Iterable[str | Path]) -> list[Manifest]:
+    """Parse every manifest under ``paths`` (``-`` reads stdin) into records, in order."""
+    resources: list[Manifest] = []
+    for path in iter_manifest_files(Path(p) for p in paths):
         if str(path) == "-":
             resources.extend(parse_manifest_text(sys.stdin.read(), "<stdin>"))
             continue
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            resources.append(Resource(str(path), 0, 1, error=f"cannot read file: {exc}", error_line=1))
+            resources.append(Manifest(str(path), 0, 1, error=f"cannot read file: {exc}", error_line=1))
             continue
         resources.extend(parse_manifest_text(text, str(path)))
     return resources
+
+
+def objects_only(manifests: Iterable[Manifest]) -> list[Manifest]:
+    """``manifests`` when every document is a usable object; else a user error at the first that is not
+    (a stage that judges objects cannot judge what it cannot read; ``chartforge validate`` reports
+    such documents in full)."""
+    out = list(manifests)
+    for m in out:
+        if m.error is not None:
+            raise UserError(
+                f"cannot check this document: {m.error}", path=m.file, line=m.error_line or m.line
+            )
+    return out
