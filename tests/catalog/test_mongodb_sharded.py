@@ -372,7 +372,8 @@ def test_growing_persistence_size_keeps_the_claim_template_of_the_live_statefuls
     source = (ROOT / "charts" / CHART / "templates" / "shards.yaml").read_text()
     assert 'lookup "apps/v1" "StatefulSet"' in source and "claimSize" in source
     readme = (ROOT / "charts" / CHART / "README.md").read_text()
-    assert "allowVolumeExpansion" in readme and 'patch "$pvc"' in readme  # the resize procedure
+    assert "allowVolumeExpansion" in readme and f"RELEASE-{CHART}-volumes" in readme  # the resize hook
+    assert "kubectl -n NS patch pvc" in readme  # and by hand, with volumes.resize off
 
 
 def test_exporters_and_metrics_service(env: str) -> None:
