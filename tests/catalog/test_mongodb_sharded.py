@@ -285,9 +285,13 @@ def test_restore_is_a_values_driven_install_hook() -> None:
     (cm,) = find(objects, "ConfigMap", "-config")
     source = yaml.safe_load(cm["data"]["pbm-restore-config.yaml"])
     assert source["storage"]["s3"]["prefix"] == "prod-old" and source["pitr"]["enabled"] is False
-    assert container(job["spec"]["template"]["spec"], "balancer")["env"][-1] == {
+    assert container(job["spec"]["template"]["spec"], "balancer-stop")["env"][-1] == {
         "name": "BALANCER",
         "value": "stop",
+    }
+    assert container(job["spec"]["template"]["spec"], "balancer-start")["env"][-1] == {
+        "name": "BALANCER",
+        "value": "start",
     }
     with pytest.raises(ToolError) as err:
         render_with("production", "restore.enabled=true")
@@ -368,7 +372,8 @@ def test_growing_persistence_size_keeps_the_claim_template_of_the_live_statefuls
     source = (ROOT / "charts" / CHART / "templates" / "shards.yaml").read_text()
     assert 'lookup "apps/v1" "StatefulSet"' in source and "claimSize" in source
     readme = (ROOT / "charts" / CHART / "README.md").read_text()
-    assert "allowVolumeExpansion" in readme and 'patch "$pvc"' in readme  # the resize procedure
+    assert "allowVolumeExpansion" in readme and f"RELEASE-{CHART}-volumes" in readme  # the resize hook
+    assert "kubectl -n NS patch pvc" in readme  # and by hand, with volumes.resize off
 
 
 def test_exporters_and_metrics_service(env: str) -> None:

@@ -59,15 +59,15 @@ class Site:
         return pg.run_as([SYSTEM_PYTHON, str(self.root / "drill.py")], env=env, timeout=120)
 
 
-def chart_drill() -> tuple[str, dict[str, str]]:
+def chart_drill() -> tuple[dict[str, str], dict[str, str]]:
     objects = render_with(CHART, "production", "drill.pushgateway.url=http://pushgateway.example:9091")
     (cron,) = find(objects, "CronJob", "-drill")
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]
     assert pod["metadata"]["labels"]["access.spotify-ai-agent.io/object-store"] == "true"
     assert cron["spec"]["schedule"] == "0 3 1 */3 *"
     env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"] if "value" in e}
-    script = find(objects, "ConfigMap", "-scripts")[0]["data"]["drill.py"]
-    return script, env
+    scripts = find(objects, "ConfigMap", "-scripts")[0]["data"]
+    return {name: scripts[name] for name in ("drill.py", "pushgateway.py")}, env
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def site() -> Iterator[Site]:
     require_tool("helm")
     for tool in ("moto_server", "prometheus-pushgateway", SYSTEM_PYTHON):
         require_tool(tool)
-    script, chart_env = chart_drill()
+    scripts, chart_env = chart_drill()
     with pg.scratch() as root:
         s3 = pg.free_port()
         pg.spawn(
@@ -102,7 +102,8 @@ def site() -> Iterator[Site]:
             f'exec {SYSTEM_PYTHON} {STANDIN} "$@"\n'
         )
         (bindir / "wal-g").chmod(0o755)
-        (root / "drill.py").write_text(script)
+        for name, text in scripts.items():  # drill.py imports pushgateway.py beside it
+            (root / name).write_text(text)
         env = {
             **os.environ,
             # the chart's settings, with the endpoints of this machine

@@ -19,6 +19,7 @@ PersistentVolumeClaims (GET, merge PATCH, and the API's 403 for a StorageClass w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import subprocess
@@ -60,6 +61,17 @@ class StandInApi(BaseHTTPRequestHandler):
     absent_once: ClassVar[set[str]] = set()
     refuse: ClassVar[set[str]] = set()
     patches: ClassVar[list[tuple[str, str, str]]] = []
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.seen, cls.requests, cls.claims, cls.absent_once, cls.refuse, cls.patches = (
+            set(),
+            [],
+            {},
+            set(),
+            set(),
+            [],
+        )
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -170,9 +182,10 @@ class StandInApi(BaseHTTPRequestHandler):
         self._send(404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404})
 
 
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The stand-in API server on a free port, and the environment zones.sh needs to reach it."""
+@contextlib.contextmanager
+def serve_api(tmp_path: Path, handler: type[StandInApi]) -> Iterator[dict[str, str]]:
+    """``handler`` (reset) as an HTTPS API server on a free port, and the environment the
+    chart's curl scripts need to reach it (KUBERNETES_SERVICE_*, SERVICEACCOUNT_DIR)."""
     require_tool("curl")
     require_tool("openssl")
     pki = tmp_path / "api-pki"
@@ -182,13 +195,8 @@ def api(tmp_path: Path) -> Iterator[dict[str, str]]:
     sa.mkdir()
     (sa / "token").write_text(TOKEN)
     (sa / "ca.crt").write_bytes((pki / "ca.crt").read_bytes())
-    StandInApi.seen = set()
-    StandInApi.requests = []
-    StandInApi.claims = {}
-    StandInApi.absent_once = set()
-    StandInApi.refuse = set()
-    StandInApi.patches = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StandInApi)
+    handler.reset()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki / "apiserver.crt", pki / "apiserver.key")
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
@@ -202,6 +210,13 @@ def api(tmp_path: Path) -> Iterator[dict[str, str]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The stand-in API server on a free port, and the environment zones.sh needs to reach it."""
+    with serve_api(tmp_path, StandInApi) as env:
+        yield env
 
 
 @pytest.fixture

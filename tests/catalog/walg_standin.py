@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Stand-in for WAL-G (no package of it exists here): the four commands the drill and archiving use.
+"""Stand-in for WAL-G (no package of it exists here): the commands the drill, archiving and the
+walg-status report use.
 
-``backup-push DIR``, ``backup-fetch DIR LATEST``, ``wal-push PATH``, ``wal-fetch NAME DEST`` against
+``backup-push DIR``, ``backup-fetch DIR LATEST``, ``wal-push PATH``, ``wal-fetch NAME DEST``,
+``backup-list --json --detail`` against
 a real S3 API (moto's server on 127.0.0.1) under ``WALG_S3_PREFIX`` at ``AWS_ENDPOINT``, in a
 layout like WAL-G's (basebackups_005/, wal_005/). Base backups are tarballs of a
 ``pg_basebackup`` directory, not WAL-G's format; requests are path-style with a dummy signature (moto's
@@ -11,6 +13,7 @@ server does not check signatures). Standard library only: it runs as PostgreSQL'
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 import tarfile
@@ -54,10 +57,33 @@ def main(argv: list[str]) -> int:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             tar.add(argv[1], arcname=".", filter=lambda t: None if t.name.endswith("postmaster.pid") else t)
-        put(f"basebackups_005/base_{time.time_ns()}.tar.gz", buf.getvalue())
+        started = time.time()
+        name = f"base_{time.time_ns()}"
+        put(f"basebackups_005/{name}.tar.gz", buf.getvalue())
+        # Like WAL-G, the stop sentinel is written last, only after the data is uploaded: only
+        # backups with one are listed by backup-list.
+        sentinel = {"StartTime": rfc3339(started), "FinishTime": rfc3339(time.time()), "Hostname": "standin"}
+        put(f"basebackups_005/{name}_backup_stop_sentinel.json", json.dumps(sentinel).encode())
+    elif command == "backup-list":
+        if argv[1:] != ["--json", "--detail"]:
+            print(f"unsupported: backup-list {' '.join(argv[1:])}", file=sys.stderr)
+            return 2
+        prefix = os.environ["WALG_S3_PREFIX"].removeprefix("s3://").partition("/")[2].strip("/")
+        listing = []
+        for key in sorted(get_listing(f"{prefix}/basebackups_005/")):
+            if key.endswith("_backup_stop_sentinel.json"):
+                sentinel = json.loads(get(key.removeprefix(prefix + "/")))
+                name = key.rsplit("/", 1)[1].removesuffix("_backup_stop_sentinel.json")
+                # the fields of WAL-G's `backup-list --json --detail` the report reads
+                listing.append({"backup_name": name, "time": sentinel["FinishTime"], "start_time": sentinel["StartTime"],
+                                "finish_time": sentinel["FinishTime"], "hostname": sentinel["Hostname"]})  # fmt: skip
+        if listing:
+            print(json.dumps(listing))
+        else:
+            print("INFO: No backups found", file=sys.stderr)  # WAL-G: nothing on stdout, exit 0
     elif command == "backup-fetch":
         prefix = os.environ["WALG_S3_PREFIX"].removeprefix("s3://").partition("/")[2].strip("/")
-        listing = get_listing(f"{prefix}/basebackups_005/")
+        listing = [k for k in get_listing(f"{prefix}/basebackups_005/") if k.endswith(".tar.gz")]
         if not listing:
             print("no base backup", file=sys.stderr)
             return 1
@@ -77,6 +103,11 @@ def main(argv: list[str]) -> int:
         print(f"unsupported: {command}", file=sys.stderr)
         return 2
     return 0
+
+
+def rfc3339(when: float) -> str:
+    """WAL-G's time format (Go's RFC3339Nano, UTC)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{int(when % 1 * 1e9):09d}Z"
 
 
 def get_listing(prefix: str) -> list[str]:

@@ -94,12 +94,13 @@ def test_bump_auto_uses_semver_and_bumps_the_umbrella_once(project: Path) -> Non
 
 
 def test_environment_values_alone_give_upgrade_findings_but_no_version_finding(project: Path) -> None:
-    # Growing a volume through an environment file changes no chart (no version to bump), but the
-    # StatefulSet's volumeClaimTemplates are immutable: that is the finding, with the field in full.
+    # Shrinking a volume through an environment file changes no chart (no version to bump), but the
+    # StatefulSet's volumeClaimTemplates are immutable and the charts' resize hooks only grow
+    # claims: that is the finding, with the field in full.
     env = project / "sources/environments/production.yaml"
     text = env.read_text()
     assert "size: 200Gi" in text
-    env.write_text(text.replace("size: 200Gi", "size: 300Gi", 1))
+    env.write_text(text.replace("size: 200Gi", "size: 100Gi", 1))
     assert run_cli("-C", str(project), "build").returncode == 0
     done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
     assert done.returncode == 1, done.stderr
@@ -108,3 +109,32 @@ def test_environment_values_alone_give_upgrade_findings_but_no_version_finding(p
     assert found[0]["field"] == "spec.volumeClaimTemplates[pgdata].spec.resources.requests.storage"
     table = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main")
     assert "volumeClaimTemplates[pgdata]" in table.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+
+
+def test_a_volume_the_chart_grows_with_a_hook_is_no_upgrade_finding(project: Path) -> None:
+    """Growing persistence.size is supported: the charts render the live claim size on upgrade
+    (lookup) and a hook grows the claims, which their StatefulSets declare with the annotation
+    chartforge.io/volume-claims: resized-by-hook. The offline rendering shows the new size; the
+    rule accepts the growth there, and only there."""
+    env = project / "sources/environments/production.yaml"
+    text = env.read_text()
+    grown = text.replace("size: 200Gi", "size: 300Gi")  # postgresql-ha's members, mongodb-sharded's shards
+    grown = grown.replace("size: 32Gi", "size: 48Gi").replace(
+        "size: 20Gi", "size: 40Gi"
+    )  # redis, config servers
+    assert grown.count("size: 300Gi") == 2 and "size: 48Gi" in grown and "size: 40Gi" in grown
+    env.write_text(grown)
+    assert run_cli("-C", str(project), "build").returncode == 0
+    done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["diagnostics"] == []
+
+    # Without the hook (postgresql-ha's update hook off) nothing grows the claims: a finding again.
+    env.write_text(grown.replace("postgresql-ha:\n", "postgresql-ha:\n  update:\n    enabled: false\n", 1))
+    assert run_cli("-C", str(project), "build").returncode == 0
+    done = run_cli("-C", str(project), "check", "--stage", "compat", "--against", "git:main", "-o", "json")
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)["diagnostics"]
+    assert {(d["code"], d["kind"], d["field"]) for d in found} == {
+        ("CF-UPG-004", "StatefulSet", "spec.volumeClaimTemplates[pgdata].spec.resources.requests.storage")
+    }

@@ -241,3 +241,77 @@ backup:
 {{- join "," $pairs -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The restore Job's container that stops or starts the balancer through mongos (balancer.js,
+     mongo image). Call with (dict "context" $ "action" "stop"|"start"). */}}
+{{- define "mongodb-sharded.balancerContainer" -}}
+{{- $ctx := .context -}}
+- name: balancer-{{ .action }}
+  image: {{ include "mongodb-sharded.image" (dict "image" $ctx.Values.image "global" $ctx.Values.global) | quote }}
+  imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
+  securityContext:
+    {{- toYaml $ctx.Values.configsvr.containerSecurityContext | nindent 4 }}
+  resources:
+    {{- toYaml $ctx.Values.bootstrap.resources | nindent 4 }}
+  command: ["mongosh", "--nodb", "--quiet", "--norc", "/opt/mongo/config/balancer.js"]
+  env:
+    - name: HOME
+      value: /tmp
+    - name: TOPOLOGY_FILE
+      value: /opt/mongo/config/topology.json
+    - name: SECRETS_DIR
+      value: /opt/mongo/secrets
+    - name: ROOT_USER
+      value: {{ $ctx.Values.auth.rootUser | quote }}
+    - name: MONGO_TLS
+      value: {{ $ctx.Values.tls.enabled | quote }}
+    - name: TLS_DIR
+      value: /opt/mongo/tls
+    - name: BALANCER
+      value: {{ .action }}
+  volumeMounts:
+    - {name: config, mountPath: /opt/mongo/config}
+    - {name: secrets, mountPath: /opt/mongo/secrets, readOnly: true}
+    - {name: tmp, mountPath: /tmp}
+    {{- if $ctx.Values.tls.enabled }}
+    - {name: tls, mountPath: /opt/mongo/tls, readOnly: true}
+    {{- end }}
+{{- end -}}
+
+{{/* Volume of a container that calls the Kubernetes API: a projected ServiceAccount token (and the
+     cluster CA), mounted by that container only; the pod itself automounts no token. */}}
+{{- define "mongodb-sharded.kubeApiTokenVolume" -}}
+- name: kube-api-token
+  projected:
+    defaultMode: 0440
+    sources:
+      - serviceAccountToken:
+          path: token
+          expirationSeconds: 3600
+      - configMap:
+          name: kube-root-ca.crt
+          items:
+            - {key: ca.crt, path: ca.crt}
+{{- end -}}
+
+{{/* "true" when the volumes hook runs: volumes.resize and persistent config servers or shards. */}}
+{{- define "mongodb-sharded.resizeVolumes" -}}
+{{- if and .Values.volumes.resize (or .Values.configsvr.persistence.enabled .Values.shards.persistence.enabled) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* TARGETS of volumes.sh: a line "STATEFULSET REPLICAS SIZE" per persistent StatefulSet (the
+     config servers, every shard) with the size the values ask for. */}}
+{{- define "mongodb-sharded.resizeTargets" -}}
+{{- $lines := list -}}
+{{- if .Values.configsvr.persistence.enabled -}}
+{{- $lines = append $lines (printf "%s %d %s" (include "mongodb-sharded.componentName" (dict "context" . "component" "configsvr")) (int .Values.configsvr.replicaCount) .Values.configsvr.persistence.size) -}}
+{{- end -}}
+{{- if .Values.shards.persistence.enabled -}}
+{{- range $i := until (int (include "mongodb-sharded.shardCount" .)) -}}
+{{- $lines = append $lines (printf "%s %d %s" (include "mongodb-sharded.componentName" (dict "context" $ "component" (printf "shard%d" $i))) (int $.Values.shards.replicaCount) $.Values.shards.persistence.size) -}}
+{{- end -}}
+{{- end -}}
+{{- join "\n" $lines -}}
+{{- end -}}

@@ -151,6 +151,38 @@ annotations:
 {{- $size -}}
 {{- end -}}
 
+{{/* Environment of the Jobs that run WAL-G against this cluster's backups (drill, walg-status):
+     prefix, endpoint and, with backup.credentials.mode=secret, the static keys. */}}
+{{- define "postgresql-ha.walgJobEnv" -}}
+{{- $s3 := .Values.backup.s3 -}}
+- name: WALG_S3_PREFIX
+  value: {{ include "postgresql-ha.backupPrefix" . | quote }}
+{{- with $s3.endpoint }}
+- name: AWS_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+{{- with $s3.region }}
+- name: AWS_REGION
+  value: {{ . | quote }}
+{{- end }}
+- name: AWS_S3_FORCE_PATH_STYLE
+  value: {{ $s3.forcePathStyle | quote }}
+- name: WALG_COMPRESSION_METHOD
+  value: {{ .Values.backup.compressionMethod | quote }}
+{{- if eq .Values.backup.credentials.mode "secret" }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.existingSecret | quote }}
+      key: {{ $s3.accessKeyIdKey | quote }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.existingSecret | quote }}
+      key: {{ $s3.secretAccessKeyKey | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* Secret holding the database passwords. */}}
 {{- define "postgresql-ha.credentialsSecret" -}}
 {{- if .Values.auth.existingSecret -}}

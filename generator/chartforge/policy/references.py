@@ -12,8 +12,9 @@ not found") or starts without its DNS name. Each such reference must be
   ``global.externalResources`` (or a chart's top-level ``externalResources``), a list of
   ``{kind, name, description[, namespace]}``; the charts' NOTES list them.
 
-References marked ``optional: true`` are fine as they are; the ``default`` ServiceAccount
-always exists. A Secret that the release renders *and* an ExternalSecret/Certificate/
+References marked ``optional: true`` are fine as they are; the ``default`` ServiceAccount and
+the ``kube-root-ca.crt`` ConfigMap (the cluster CA that kube-controller-manager publishes in every
+namespace since Kubernetes 1.21; a projected ServiceAccount token volume reads it) always exist. A Secret that the release renders *and* an ExternalSecret/Certificate/
 SealedSecret also writes has two owners that overwrite each other: ``REF-TWO-WRITERS``.
 """
 
@@ -51,6 +52,8 @@ OPERATOR_POD_SPECS: dict[str, tuple[str, ...]] = {
 OPERATOR_REFS: dict[str, tuple[tuple[str, str], ...]] = {
     "Jaeger": (("spec.storage.secretName", "Secret"),),
 }
+#: Objects Kubernetes itself keeps in every namespace.
+ALWAYS_PRESENT = frozenset({("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")})
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers", "additionalContainers")
 
 
@@ -75,7 +78,7 @@ class ExternalResource:
 
 
 def _named(kind: str, value: Any, field: str, optional: Any = False) -> Iterator[Reference]:
-    if isinstance(value, str) and value:
+    if isinstance(value, str) and value and (kind, value) not in ALWAYS_PRESENT:
         yield Reference(kind, value, field, optional is True)
 
 
@@ -122,9 +125,7 @@ def spec_references(spec: Mapping[str, Any], path: str) -> Iterator[Reference]:
     for i, pull in enumerate(as_list(spec.get("imagePullSecrets"))):
         yield from _named("Secret", as_map(pull).get("name"), f"{path}.imagePullSecrets[{i}].name")
     for key in ("serviceAccountName", "serviceAccount"):
-        account = spec.get(key)
-        if account != "default":
-            yield from _named("ServiceAccount", account, f"{path}.{key}")
+        yield from _named("ServiceAccount", spec.get(key), f"{path}.{key}")
     yield from _named("Service", spec.get("subdomain"), f"{path}.subdomain")
 
 

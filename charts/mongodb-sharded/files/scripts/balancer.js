@@ -1,6 +1,6 @@
 // Stops (BALANCER=stop) or starts (BALANCER=start) the balancer through mongos as the root user
 // (`mongosh --nodb --quiet --norc balancer.js`): PBM restores a sharded cluster with the balancer
-// off; the README's restore procedure starts it again afterwards.
+// off; the restore Job stops it first and starts it again last, after the routers restarted.
 // Environment: TOPOLOGY_FILE, SECRETS_DIR, ROOT_USER, MONGO_TLS, TLS_DIR, BALANCER.
 /* global print, quit, Mongo, disableTelemetry */
 'use strict';

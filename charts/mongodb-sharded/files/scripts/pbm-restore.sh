@@ -4,7 +4,8 @@
 # off), resyncs, restores a snapshot (RESTORE_BACKUP_NAME) or the cluster as it was at
 # RESTORE_TARGET_TIME (snapshot + oplog replay, point-in-time) or else the newest snapshot, with
 # the replica sets renamed from the source release's (REPLSET_REMAPPING), then applies this
-# release's own settings again so its backups and oplog slices go to its own prefix.
+# release's own settings again so its backups and oplog slices go to its own prefix. The Job then
+# restarts every mongos (restart-mongos.sh) and starts the balancer again (balancer.js).
 # Environment: PBM_CONFIG_FILE, PBM_RESTORE_CONFIG_FILE, RESTORE_BACKUP_NAME,
 #              RESTORE_TARGET_TIME, REPLSET_REMAPPING, WAIT_SECONDS, plus what pbm-lib.sh reads.
 set -euo pipefail
@@ -30,5 +31,4 @@ else
 fi
 echo "restore: back to this release's own storage settings ($PBM_CONFIG_FILE)"
 pbm config --file "$PBM_CONFIG_FILE" >/dev/null
-echo "restore: done; restart the routers so they reload the routing table:" \
-  "kubectl rollout restart deployment/${MONGOS_DEPLOYMENT:-<release>-mongos}"
+echo "restore: done (the Job's next containers restart the routers and start the balancer)"

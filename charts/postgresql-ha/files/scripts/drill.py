@@ -13,7 +13,8 @@
    dr_drill_recovery_objective_seconds, and dr_drill_last_success_timestamp_seconds on success
    only (POST keeps the previous value after a failed drill).
 
-Standard library only (the python3 of the Spilo image, which ships WAL-G and PostgreSQL).
+Standard library only (the python3 of the Spilo image, which ships WAL-G and PostgreSQL), plus
+pushgateway.py beside it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from pushgateway import push
 
 
 def log(message: str) -> None:
@@ -139,18 +141,6 @@ class Scratch:
         log("scratch instance torn down")
 
 
-def push(url: str, database: str, metrics: dict[str, float]) -> None:
-    """POST to the Pushgateway group job="dr-drill", database=<database>: replaces these metrics only."""
-    body = "".join(f"# TYPE {name} gauge\n{name} {value}\n" for name, value in metrics.items())
-    target = f"{url.rstrip('/')}/metrics/job/dr-drill/database/{database}"
-    req = urllib.request.Request(
-        target, data=body.encode(), method="POST", headers={"Content-Type": "text/plain"}
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        resp.read()
-    log(f"pushed {', '.join(sorted(metrics))} to {target}")
-
-
 def main() -> int:
     scratch = Scratch(
         Path(os.environ.get("SCRATCH_DIR", "/scratch")), int(os.environ.get("SCRATCH_PORT", "54329")),
@@ -161,7 +151,7 @@ def main() -> int:
     objective = float(os.environ.get("RECOVERY_OBJECTIVE_SECONDS", "3600"))
     started = time.time()
     if url:
-        push(url, database, {"dr_drill_last_run_timestamp_seconds": started})
+        push(url, "dr-drill", database, {"dr_drill_last_run_timestamp_seconds": started})
     metrics: dict[str, float] = {"dr_drill_recovery_objective_seconds": objective}
     ok = False
     try:
@@ -179,7 +169,7 @@ def main() -> int:
     if ok:
         metrics["dr_drill_last_success_timestamp_seconds"] = time.time()
     if url:
-        push(url, database, metrics)
+        push(url, "dr-drill", database, metrics)
     return 0 if ok else 1
 
 
