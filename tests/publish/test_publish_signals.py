@@ -42,25 +42,33 @@ def _wrapper(tmp_path: Path) -> Path:
     return script
 
 
-def test_sigterm_mid_publish_removes_the_login_and_children_never_see_the_password(
-    secure_registry: LocalRegistry, tmp_path: Path
-) -> None:
+def _publish_inside_first_push(
+    registry: LocalRegistry, tmp_path: Path
+) -> tuple[subprocess.Popen[str], Path, list[str], dict[str, str]]:
+    """A publish (helm wrapped to record its environment and slow its pushes) caught inside its first push.
+
+    Returns the running process, its TMPDIR, and the command and environment that started it."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     helm = _wrapper(tmp_path)
     project = copy_tree(SAMPLE, tmp_path / "project")
-    target = secure_registry.target()
-    env = {**os.environ, **secure_registry.cli_env, "TMPDIR": str(scratch), "CHARTFORGE_LOCK_DIR": str(tmp_path / "locks")}  # fmt: skip
-    args = [sys.executable, "-m", "chartforge", "-C", str(project), "publish", "--helm", str(helm)]
-    running = subprocess.Popen(
-        [*args, *secure_registry.cli_args(target)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )  # fmt: skip
+    env = {**os.environ, **registry.cli_env, "TMPDIR": str(scratch), "CHARTFORGE_LOCK_DIR": str(tmp_path / "locks")}  # fmt: skip
+    command = [sys.executable, "-m", "chartforge", "-C", str(project), "publish", "--helm", str(helm),
+               *registry.cli_args(registry.target())]  # fmt: skip
+    running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not list(scratch.glob("chartforge-helm-*/registry.json")):
         assert running.poll() is None, running.communicate()
         assert time.monotonic() < deadline, "helm registry login never happened"
         time.sleep(0.02)
     time.sleep(0.3)  # inside the (slow) first push
+    return running, scratch, command, env
+
+
+def test_sigterm_mid_publish_removes_the_login_and_children_never_see_the_password(
+    secure_registry: LocalRegistry, tmp_path: Path
+) -> None:
+    running, scratch, _, _ = _publish_inside_first_push(secure_registry, tmp_path)
     running.send_signal(signal.SIGTERM)
     _, stderr = running.communicate(timeout=60)
     assert running.returncode == 128 + signal.SIGTERM, stderr
@@ -91,21 +99,7 @@ def _helm_children_running(scratch: Path) -> bool:
 def test_sigkill_mid_publish_leaves_no_credentials_once_the_next_run_is_done(
     secure_registry: LocalRegistry, tmp_path: Path
 ) -> None:
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    helm = _wrapper(tmp_path)
-    project = copy_tree(SAMPLE, tmp_path / "project")
-    target = secure_registry.target()
-    env = {**os.environ, **secure_registry.cli_env, "TMPDIR": str(scratch), "CHARTFORGE_LOCK_DIR": str(tmp_path / "locks")}  # fmt: skip
-    command = [sys.executable, "-m", "chartforge", "-C", str(project), "publish", "--helm", str(helm),
-               *secure_registry.cli_args(target)]  # fmt: skip
-    killed = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(scratch.glob("chartforge-helm-*/registry.json")):
-        assert killed.poll() is None, killed.communicate()
-        assert time.monotonic() < deadline, "helm registry login never happened"
-        time.sleep(0.02)
-    time.sleep(0.3)  # inside the (slow) first push
+    killed, scratch, command, env = _publish_inside_first_push(secure_registry, tmp_path)
     killed.kill()  # SIGKILL: no handler runs, the login stays on disk
     killed.communicate(timeout=60)
     assert killed.returncode == -signal.SIGKILL
