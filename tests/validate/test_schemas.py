@@ -85,6 +85,18 @@ def test_bundle_inlines_definitions_and_drops_annotations() -> None:
     assert "$id" not in bundled and all(r.startswith("#/$defs/") for r in refs(bundled))
 
 
+def test_a_damaged_cached_schema_is_rebuilt_not_a_crash(tmp_path: Path) -> None:
+    first = SchemaStore("1.33", crd_dir=None, cache_root=tmp_path).find("apps/v1", "StatefulSet")
+    assert first is not None
+    good = first.path.read_text()
+    first.path.write_text(
+        good[: len(good) // 2]
+    )  # a truncated cache file (disk full, killed writer, tampering)
+    again = SchemaStore("1.33", crd_dir=None, cache_root=tmp_path).find("apps/v1", "StatefulSet")
+    assert again is not None and again.path == first.path
+    assert json.loads(again.path.read_text()) == json.loads(good)
+
+
 def test_store_builds_lazily_atomically_and_caches(tmp_path: Path) -> None:
     store = SchemaStore("1.34", crd_dir=CRD_DIR, cache_root=tmp_path)
     assert store.core_dir.name == "v1.34.0-standalone-strict"

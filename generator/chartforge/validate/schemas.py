@@ -231,7 +231,11 @@ class SchemaStore:
         name = core_schema_name(api_version, kind) + ".json"
         target = self.core_dir / name
         if target.is_file():
-            return SchemaRef(target, "core")
+            try:
+                load_schema(target)  # parsed once per process anyway; a damaged cache entry is rebuilt
+                return SchemaRef(target, "core")
+            except (OSError, ValueError):
+                pass
         source = self.source_dir / name
         if not source.is_file():
             return None
