@@ -67,6 +67,8 @@ CASES_TABLE: dict[str, tuple[tuple[str, ...], int, bool]] = {
         1,
         False,
     ),
+    "new": (("new", "gamma", "--kind", "stateless"), 0, False),  # in a fresh copy of the project
+    "new-existing": (("new", "alpha", "--kind", "stateful"), 2, False),  # refused: the tree is unchanged
     "semver": (("semver", "--from", str(SEMVER / "old.json"), "--to", str(SEMVER / "new.json")), 0, False),
     "semver-json": (
         ("semver", "--from", str(SEMVER / "old.json"), "--to", str(SEMVER / "new.json"), "-o", "json"),
@@ -110,6 +112,9 @@ def test_cli_output_is_golden(case: str, project: Path, tmp_path: Path, update_g
         require_tool("helm")
     out = tmp_path / "dist"
     argv = [a.replace("{out}", str(out)) for a in args]
+    if case == "new":  # writes sources/charts/gamma and edits the catalog: not in the shared project
+        project = copy_tree(project, tmp_path / "project")
+        copy_tree(ROOT / "sources" / "macros", project / "sources" / "macros")  # the skeletons' macros
     if case == "build-drift":
         (project / "charts" / "alpha" / "values.yaml").write_text("edited: by hand\n")
     try:
@@ -138,7 +143,6 @@ ELSEWHERE = {
     "publish": "tests/publish/ (registry)",
     "release": "tests/publish/test_pipeline.py (registry)",
     "bump": "tests/compat/test_bump.py (needs a release to compare with)",
-    "new": "the tutorial test (helper newchart)",
 }
 
 
