@@ -311,6 +311,6 @@ def test_the_claim_template_keeps_the_live_size_on_upgrades() -> None:
     helpers = (ROOT / "charts" / CHART / "templates" / "_helpers.tpl").read_text()
     assert 'lookup "apps/v1" "StatefulSet"' in helpers
     sts_source = (ROOT / "charts" / CHART / "templates" / "statefulset.yaml").read_text()
-    assert 'storage: {{ include "redis-cluster.claimTemplateSize" . }}' in sts_source
+    assert 'storage: {{ include "redis-cluster.claimTemplateSize" . | quote }}' in sts_source
     (sts,) = find(render_with("production", "persistence.size=64Gi"), "StatefulSet")
     assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "64Gi"
