@@ -62,7 +62,7 @@ def test_cli_reports_rule_kind_name_field_why_and_fix_and_exits_1() -> None:
     assert "Forbidden" in finding["message"] and "cascade=orphan" in finding["extra"]["fix"]
     assert "ValidateStatefulSetUpdate" in finding["extra"]["reference"]
     text = run_cli("upgrade-check", "--from", str(case / "old.yaml"), "--to", str(case / "new.yaml"))
-    assert text.returncode == 1 and "CF-UPG-002 StatefulSet db spec.serviceName" in text.stderr
+    assert text.returncode == 1 and "CF-UPG-002 StatefulSet db spec.serviceName" in text.stdout
 
 
 def test_cli_safe_twin_exits_0_and_directories_are_read_whole(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_cli_safe_twin_exits_0_and_directories_are_read_whole(tmp_path: Path) ->
     (tmp_path / "old" / "a.yaml").write_text((case / "old.yaml").read_text())
     done = run_cli("upgrade-check", "--from", str(tmp_path / "old"), "--to", str(case / "new.yaml"))
     assert done.returncode == 0, done.stderr
-    assert "0 errors" in done.stderr
+    assert "0 errors" in done.stdout
 
 
 def test_cli_bad_input_is_one_message_without_traceback(tmp_path: Path) -> None:
