@@ -238,7 +238,7 @@ def test_volumes_grow_through_the_hook_not_the_claim_template(tmp_path: Path) ->
         "rules"
     ]
     template = (pg.ROOT_CHARTS / CHART / "templates" / "statefulset.yaml").read_text()
-    assert 'storage: {{ include "postgresql-ha.claimSize" . }}' in template
+    assert 'storage: {{ include "postgresql-ha.claimSize" . | quote }}' in template
     helpers = (pg.ROOT_CHARTS / CHART / "templates" / "_helpers.tpl").read_text()
     assert 'lookup "apps/v1" "StatefulSet"' in helpers
     script, _, _ = chart_files()

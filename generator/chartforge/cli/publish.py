@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -48,6 +49,16 @@ def _progress(item: ChartPublication) -> None:
     """One result line per chart as it is pushed (stdout): status, reference, digest."""
     detail = f" {item.manifest_digest}" if item.manifest_digest else ""
     emit_line(f"{item.status:>9}  {item.reference}{detail}")
+
+
+def _progress_err(item: ChartPublication) -> None:
+    """The same line on stderr, when stdout carries the JSON result (`-o json`: one document)."""
+    detail = f" {item.manifest_digest}" if item.manifest_digest else ""
+    err(f"{item.status:>9}  {item.reference}{detail}")
+
+
+def progress_for(output: OutputFormat) -> Callable[[ChartPublication], None]:
+    return _progress if output is OutputFormat.text else _progress_err
 
 
 def render_result(result: PublishResult, output: OutputFormat) -> None:
@@ -104,7 +115,7 @@ def publish_cmd(
     policy = RetryPolicy(attempts=retries, initial_delay=backoff)
     result = publish_charts(
         state.root, target, select_helm(target, helm), dist=dist, credentials=credentials, retry=policy,
-        on_event=_progress, compat=not skip_compat, charts=only,
+        on_event=progress_for(output), compat=not skip_compat, charts=only,
     )  # fmt: skip
     render_result(result, output)
 
@@ -141,7 +152,7 @@ def release_cmd(
         compat=not skip_compat,
         frozen=frozen,
         signer=signer_from_options(sign, key),
-        on_event=_progress,
+        on_event=progress_for(output),
         on_stage=lambda stage: err(f"== {stage}"),
     )
     render_result(outcome.publish, output)
