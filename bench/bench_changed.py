@@ -58,7 +58,7 @@ def main() -> None:
         git(root, "add", "-A")
         git(root, "commit", "-qm", "base")
         template = root / "sources/charts/svc-000/templates/service.yaml.j2"
-        template.write_text(template.read_text() + "\n{# changed #}\n")
+        template.write_text(template.read_text() + "# changed\n")  # a valid change: a YAML comment
         build(root)
         changed, rc_changed, mem_changed = check(root, "--changed-since", "HEAD")
         full, rc_full, mem_full = check(root)

@@ -18,33 +18,31 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from chartforge import codes, stagecache
-from chartforge import helm as helmcmd
+from chartforge import stagecache
 from chartforge.atsource import at_sources
-from chartforge.compile.assemble import assemble, chart_values
-from chartforge.compile.build import build
+from chartforge.checklint import collect_lint, submit_lint
+from chartforge.compile.assemble import assemble
 from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.diagnostics import Checked, Diagnostic, findings_to_dict, has_errors
+from chartforge.drift import drift
 from chartforge.errors import UsageError, UserError
 from chartforge.kube import KubeVersion
-from chartforge.lint import LintTarget
-from chartforge.lintbatch import Batch, group_targets, lint_batch
-from chartforge.lintcache import LintCache
 from chartforge.manifests import Manifest
 from chartforge.policy import load_waivers
 from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
 from chartforge.progress import Listener, Tracker
 from chartforge.renderings import Rendering, collect_renders, submit_renders
 from chartforge.resultcache import ResultCache, default_root
-from chartforge.shard import Cell, Plan, Shard, plan_run
-from chartforge.tools import Helm, find_helm, find_helms
+from chartforge.shard import Cell, Shard, plan_run
+from chartforge.tools import find_helm, find_helms
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.schemas import normalize_version
@@ -98,59 +96,6 @@ def chart_of(catalog: Catalog, source: str) -> str:
     """``spotify-ai-agent/charts/postgresql-ha/templates/x.yaml`` → ``postgresql-ha``."""
     match = _SOURCE_CHART.match(source)
     return match.group(1) if match else catalog.umbrella
-
-
-def _drift(catalog: Catalog, charts: Sequence[str], tracker: Tracker) -> list[Diagnostic]:
-    result = build(catalog.root, check=True, catalog=catalog)
-    tracker.step("charts/ and values/ against sources/")
-    mine = (*(f"charts/{c}/" for c in charts), "values/")
-    return [
-        Diagnostic("error", codes.BUILD_DRIFT, f"{c.kind} by `chartforge build`: generated files differ from sources/",
-                   stage="build", path=c.path)
-        for c in result.changes
-        if len(charts) == len(catalog.charts) or c.path.startswith(mine)
-    ]  # fmt: skip
-
-
-def _submit_lint(
-    pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str],
-    plan: Plan, listener: Listener | None, workers: int, cache: ResultCache,
-) -> tuple[list[Future[list[tuple[int, list[Diagnostic]]]]], list[Checked]]:  # fmt: skip
-    targets = []
-    for chart in catalog.charts:
-        for env in envs:
-            if not any((chart.name, env, h.version) in plan.lint for h in helms):
-                continue
-            values = helmcmd.write_values(assembled / f"values-{chart.name}-{env}.yaml",
-                                          chart_values(catalog, chart, env))  # fmt: skip
-            targets.append(LintTarget(chart.name, env, assembled / chart.name, values))
-    runs = [(h, t) for h in helms for t in targets if (t.chart, t.environment, h.version) in plan.lint]
-    tracker = Tracker(listener, "lint", len(runs))
-
-    order = {(h.path, t): i for i, (h, t) in enumerate(runs)}
-    cached = LintCache(catalog, cache)
-    hits, todo = cached.split(runs)  # an unchanged cell is not linted again
-    for i in hits:
-        tracker.step(f"{runs[i][1].chart} × {runs[i][1].environment} × helm {runs[i][0].version} (cached)")
-
-    def lint(batch: Batch) -> list[tuple[int, list[Diagnostic]]]:  # several charts per helm process
-        found = lint_batch(batch)
-        cached.store(batch.helm, found)
-        for t in batch.targets:
-            tracker.step(f"{t.chart} × {t.environment} × helm {batch.helm.version}")
-        return [(order[batch.helm.path, t], found[t]) for t in batch.targets]
-
-    futures = [pool.submit(lint, b) for b in group_targets(todo, workers)]
-    if hits:
-        futures.append(pool.submit(lambda: list(hits.items())))
-    checked = [Checked("lint", t.chart, t.environment, "", f"charts/{t.chart}", "Chart", f"{t.chart} (helm {h.version})")
-               for h, t in runs]  # fmt: skip
-    return futures, checked
-
-
-def _collect_lint(futures: Sequence[Future[list[tuple[int, list[Diagnostic]]]]]) -> list[Diagnostic]:
-    found = [d for _, ds in sorted((r for f in futures for r in f.result()), key=lambda r: r[0]) for d in ds]
-    return [replace(d, name=f"{d.chart} (helm {dict(d.extra).get('helm', '')})", kind="Chart") for d in found]
 
 
 def validate_renderings(
@@ -242,12 +187,16 @@ def run_check(
                                                                  or [find_helm(root=catalog.root)])  # fmt: skip
     names = tuple(c.name for c in catalog.charts if charts is None or c.name in charts)
     plan, cells, matrix = plan_run(catalog, names, envs, versions, [h.version for h in helms], stages, shard)
-    diagnostics = _drift(catalog, names, Tracker(progress, "build", 1)) if plan.drift else []
+    diagnostics = drift(catalog, names, Tracker(progress, "build", 1)) if plan.drift else []
     checked: list[Checked] = []
     resources = 0
     records: list[dict[str, Any]] = []
     engine_used = ""
-    with assemble(catalog) as assembled, ThreadPoolExecutor(max_workers=jobs) as pool:
+    with (
+        assemble(catalog) as assembled,
+        tempfile.TemporaryDirectory(prefix="chartforge-stubs-") as scratch,
+        ThreadPoolExecutor(max_workers=jobs) as pool,
+    ):
         store = ResultCache(default_root() if cache else None)  # unchanged cells are not run again
         key = stagecache.stages_key(store, catalog, assembled, helms[-1], engine, envs, plan, checkov, stages)
         hit = stagecache.load(store, key, plan, progress)
@@ -256,8 +205,8 @@ def run_check(
         render_futures = (
             submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
         )
-        lint_futures, lint_checked = _submit_lint(
-            pool, catalog, helms, assembled, envs, plan, progress, jobs, store
+        lint_futures, lint_checked = submit_lint(
+            pool, catalog, helms, assembled, envs, plan, progress, jobs, store, Path(scratch)
         )
         if hit:
             diagnostics, checked, records, resources, engine_used = [*diagnostics, *hit.diagnostics], hit.checked, hit.records, hit.resources, hit.engine  # fmt: skip
@@ -290,7 +239,7 @@ def run_check(
                 checked += policy.checked
                 tracker.step(f"{len(names)} chart(s) × {len(envs)} environment(s)")
             stagecache.store(store, key, stagecache.StageResults(diagnostics[first:], checked, records, resources, engine_used))  # fmt: skip
-        diagnostics += _collect_lint(lint_futures)
+        diagnostics += collect_lint(lint_futures)
         checked += lint_checked
     return CheckResult(
         tuple(at_sources(diagnostics, catalog.root)), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,

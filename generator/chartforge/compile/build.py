@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -58,10 +59,10 @@ class BuildResult:
         }
 
 
-def compile_tree(catalog: Catalog) -> dict[str, bytes]:
-    """Everything ``build`` writes, as ``{relative path: bytes}``, sorted by path."""
+def compile_tree(catalog: Catalog, charts: Collection[str] | None = None) -> dict[str, bytes]:
+    """Everything ``build`` writes (``charts``: only those charts, and ``values/``), sorted by path."""
     tree: dict[str, bytes] = {}
-    for chart in catalog.charts:
+    for chart in (c for c in catalog.charts if charts is None or c.name in charts):
         for rel, text in chart_files(catalog, chart).items():
             tree[f"charts/{chart.name}/{rel}"] = text.encode("utf-8")
     problems: list[ValuesError] = []  # every environment's values errors at once, by file and line
