@@ -16,11 +16,12 @@ helm calls run in parallel across cores; nothing here prints.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -155,6 +156,25 @@ def _policy(
     return check_policy(units, waivers=waivers, checkov=checkov, charts=list(charts), environments=envs)
 
 
+@contextlib.contextmanager
+def _stop_on_failure(drifted: Future[list[Diagnostic]] | None, pool: ThreadPoolExecutor) -> Iterator[None]:
+    """A drift check that fails (sources that do not compile) cancels the helm calls not started yet and is the error."""
+
+    def stop(done: Future[list[Diagnostic]]) -> None:
+        if done.exception() is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    if drifted is not None:
+        drifted.add_done_callback(stop)
+    try:
+        yield
+    except (CancelledError, RuntimeError):  # cancelled, or submitted after the shutdown
+        failure = drifted.exception() if drifted is not None and drifted.done() else None
+        if failure is not None:
+            raise failure from None
+        raise
+
+
 def run_check(
     root: Path | str = ".",
     *,
@@ -187,15 +207,19 @@ def run_check(
                                                                  or [find_helm(root=catalog.root)])  # fmt: skip
     names = tuple(c.name for c in catalog.charts if charts is None or c.name in charts)
     plan, cells, matrix = plan_run(catalog, names, envs, versions, [h.version for h in helms], stages, shard)
-    diagnostics = drift(catalog, names, Tracker(progress, "build", 1)) if plan.drift else []
+    diagnostics: list[Diagnostic] = []
     checked: list[Checked] = []
     resources = 0
     records: list[dict[str, Any]] = []
     engine_used = ""
+    side = ThreadPoolExecutor(max_workers=1)  # the drift check compiles in Python while helm runs
+    drifted = side.submit(drift, catalog, names, Tracker(progress, "build", 1)) if plan.drift else None
+    side.shutdown(wait=False)
     with (
         assemble(catalog) as assembled,
         tempfile.TemporaryDirectory(prefix="chartforge-stubs-") as scratch,
         ThreadPoolExecutor(max_workers=jobs) as pool,
+        _stop_on_failure(drifted, pool),
     ):
         store = ResultCache(default_root() if cache else None)  # unchanged cells are not run again
         key = stagecache.stages_key(store, catalog, assembled, helms[-1], engine, envs, plan, checkov, stages)
@@ -241,6 +265,7 @@ def run_check(
             stagecache.store(store, key, stagecache.StageResults(diagnostics[first:], checked, records, resources, engine_used))  # fmt: skip
         diagnostics += collect_lint(lint_futures)
         checked += lint_checked
+    diagnostics = [*(drifted.result() if drifted else []), *diagnostics]
     return CheckResult(
         tuple(at_sources(diagnostics, catalog.root)), tuple(checked), envs, versions, tuple(h.version for h in helms), engine_used, resources,
         records=tuple(records), checkov=checkov and bool(plan.policy), charts=names, shard=str(shard or ""),
