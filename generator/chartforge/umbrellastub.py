@@ -103,7 +103,9 @@ def _sections(data: Any, key: str) -> str:
 
 def _load(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return None
 
@@ -128,6 +130,13 @@ class Stubber:
         self._defaults = _load(self.umbrella / "values.yaml")
         self._digests: dict[str, str] = {}
         self._trees: dict[tuple[str, ...], Path] = {}
+        self._parsed: dict[Path, Any] = {}
+
+    def _values(self, path: Path) -> Any:
+        """A values file, parsed once per run (one fact per sub-chart reads it)."""
+        if path not in self._parsed:
+            self._parsed[path] = _load(path)
+        return self._parsed[path]
 
     @property
     def refs(self) -> dict[str, Refs]:
@@ -153,7 +162,7 @@ class Stubber:
         return cell_key(
             "umbrella-stub", "helm lint --strict", helm.version, env, self.catalog.umbrella, name,
             self._digests[name], json.dumps(dep, sort_keys=True, default=str),
-            _sections(_load(values_file), key), _sections(self._defaults, key),
+            _sections(self._values(values_file), key), _sections(self._defaults, key),
         )  # fmt: skip
 
     def record_clean(self, helm: Helm, env: str, values_file: Path) -> None:
