@@ -29,6 +29,7 @@ the stubbed and the full lint run with the same helm and flags.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -130,13 +131,17 @@ class Stubber:
         self._defaults = _load(self.umbrella / "values.yaml")
         self._digests: dict[str, str] = {}
         self._trees: dict[tuple[str, ...], Path] = {}
-        self._parsed: dict[Path, Any] = {}
+        self._parsed: dict[str, Any] = {}  # by content
 
     def _values(self, path: Path) -> Any:
         """A values file, parsed once per run (one fact per sub-chart reads it)."""
-        if path not in self._parsed:
-            self._parsed[path] = _load(path)
-        return self._parsed[path]
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        if digest not in self._parsed:
+            self._parsed[digest] = _load(path)
+        return self._parsed[digest]
 
     @property
     def refs(self) -> dict[str, Refs]:
