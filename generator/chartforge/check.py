@@ -189,9 +189,10 @@ def run_check(
     shard: Shard | None = None,
     progress: Listener | None = None,
     cache: bool = True,
+    catalog: Catalog | None = None,
 ) -> CheckResult:
     """The matrix (``charts``: a subset, ``shard``: one shard's cells) over the built catalog; raises on tool failures only."""
-    catalog = load_catalog(root)
+    catalog = catalog or load_catalog(root)  # ``catalog``: already loaded from ``root`` by the caller
     envs = tuple(environments or catalog.environments)
     for version in kubernetes_versions or ():
         try:

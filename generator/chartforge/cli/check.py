@@ -15,6 +15,7 @@ from chartforge.cli.progress import ProgressPrinter
 from chartforge.cli.publish import CaFileOpt, PlainHttpOpt, StdinOpt, resolve_credentials
 from chartforge.cli.select import ChangedSinceOpt, ChartOpt, names, selected
 from chartforge.compat.run import with_compat
+from chartforge.compile.catalog import load_catalog
 from chartforge.errors import EXIT_FINDINGS, UsageError
 from chartforge.shard import Shard
 from chartforge.shardmerge import merge_reports, shard_dict
@@ -106,12 +107,13 @@ def check_cmd(
         raise UsageError("stage compat needs --against oci://REGISTRY/NS or git:REF", key="--stage")
     stages = cast(tuple[Stage, ...], tuple(s for s in wanted if s != "compat"))
     part = Shard.parse(shard) if shard is not None else None
-    only = names(selected(chart, changed_since))
+    catalog = load_catalog(state.root) if chart or changed_since is not None else None  # loaded once
+    only = names(selected(chart, changed_since, catalog))
     progress = ProgressPrinter()
     try:
         result = run_check(state.root, stages=stages, environments=env, kubernetes_versions=kubernetes_version,
                            helm=helm, engine=cast(EngineName, engine), checkov=checkov, jobs=jobs, charts=only,
-                           shard=part, progress=progress, cache=not no_cache)  # fmt: skip
+                           shard=part, progress=progress, cache=not no_cache, catalog=catalog)  # fmt: skip
     finally:
         progress.close()
     if against and (part is None or part.index == 1):  # compat runs once: in shard 1 of a sharded check

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from chartforge.cli._app import complete_chart, err, state
-from chartforge.compile.catalog import load_catalog
+from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.selection import Selection, select
 
 ChartOpt = typer.Option(
@@ -23,11 +23,13 @@ ChangedSinceOpt = typer.Option(
 )
 
 
-def selected(charts: list[str], changed_since: str | None) -> Selection | None:
+def selected(
+    charts: list[str], changed_since: str | None, catalog: Catalog | None = None
+) -> Selection | None:
     """The selection for the options (None: every chart); says on stderr what was selected."""
     if not charts and changed_since is None:
         return None  # no catalog needed: package/publish/diff work on charts/ alone
-    selection = select(load_catalog(state.root), charts=charts, changed_since=changed_since)
+    selection = select(catalog or load_catalog(state.root), charts=charts, changed_since=changed_since)
     if selection is not None:
         why = f"changed since {changed_since}" if changed_since is not None else "named"
         picked = ", ".join(selection.charts) if selection.charts else "none"
