@@ -124,6 +124,14 @@ class Checked:
 
 
 def checked_of(diagnostic: Diagnostic) -> Checked:
+    """The test case a finding belongs to: the object it was found on, else its own location.
+
+    A helm finding moved to its ``sources/`` line (one per mistake, ``atsource.group_findings``) is
+    its own case, named ``file:line``: two mistakes in one template never share a case.
+    """
     d = diagnostic
-    path = dict(d.extra).get("checked", d.path)  # the object's path when the finding was moved to sources/
+    extra = dict(d.extra)
+    path = extra.get("checked", d.path)  # the object's path when the finding was moved to sources/
+    if "checked" not in extra and d.line is not None and d.path.startswith("sources/"):
+        path = f"{d.path}:{d.line}"
     return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, path, d.kind, d.name)
