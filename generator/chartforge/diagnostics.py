@@ -50,9 +50,11 @@ class Diagnostic:
 
     @property
     def context(self) -> str:
-        """`` (in macro sources/macros/k8s.j2:12) (generated charts/c/templates/x.yaml:40)`` or empty."""
+        """`` (in macro sources/macros/k8s.j2:12) (generated charts/c/templates/x.yaml:40)`` or empty
+        (``(called from A:7, B:7)`` for a macro's own mistake, found at the macro line)."""
         more = dict(self.extra)
         macro = f" (in macro {more['macro']})" if more.get("macro") else ""
+        macro = f" (called from {more['call_sites']})" if more.get("call_sites") else macro
         return macro + (f" (generated {more['generated']})" if more.get("generated") else "")
 
     @property
