@@ -151,8 +151,9 @@ ELSEWHERE = {
 
 
 def test_every_command_has_a_golden_case() -> None:
-    from chartforge.cli import app
+    from chartforge.cli import app, load_commands
 
+    load_commands()
     commands = {c.name for c in app.registered_commands}
     covered = {args[0] for args, _, _ in CASES_TABLE.values()}
     assert commands - covered - set(ELSEWHERE) == set(), "a command without golden output: add a case"
