@@ -25,6 +25,7 @@ from typing import Any
 
 import jinja2
 
+from chartforge.compile import bytecode
 from chartforge.compile.placement import install as install_placement
 from chartforge.compile.sourcetree import contained
 from chartforge.errors import TemplateError
@@ -87,7 +88,8 @@ def environment(sources: Path) -> jinja2.Environment:
 
 
 def new_environment(sources: Path) -> jinja2.Environment:
-    """A fresh environment of ``sources``, templates cached without limit (a catalog's every file)."""
+    """A fresh environment of ``sources``, templates cached without limit (a catalog's every file)
+    and, in a project, their compiled code kept on disk between runs (:mod:`chartforge.compile.bytecode`)."""
     env = jinja2.Environment(
         loader=SourcesLoader(sources),
         undefined=jinja2.StrictUndefined,
@@ -102,6 +104,7 @@ def new_environment(sources: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
         cache_size=-1,
+        bytecode_cache=bytecode.for_sources(sources, "plain"),
     )
     install_placement(env)  # [[> macro() ]] places a block at its column (compile/placement.py)
     return env

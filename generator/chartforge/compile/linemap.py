@@ -26,6 +26,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
+from chartforge.compile import bytecode
 from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.compile.jinja import SourcesLoader, new_environment, shared
 from chartforge.compile.render import chart_context
@@ -77,7 +78,10 @@ def _marking_environment(sources: Path) -> jinja2.Environment:
 
 def _new_marking_environment(sources: Path) -> jinja2.Environment:
     plain = new_environment(sources)
-    env = _MarkingEnvironment(**{k: getattr(plain, k) for k in _OPTIONS}, cache_size=-1)
+    options = {k: getattr(plain, k) for k in _OPTIONS}
+    env = _MarkingEnvironment(
+        **options, cache_size=-1, bytecode_cache=bytecode.for_sources(sources, "marking")
+    )
     env.loader = SourcesLoader(sources)
     for extension in plain.extensions.values():  # what `environment` installs ([[> macro() ]] placement)
         env.add_extension(type(extension))
