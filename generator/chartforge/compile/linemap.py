@@ -8,7 +8,12 @@ line by line with the real output (difflib), so a filter that sees the markers (
 macro's output, ``tojson``…) can only leave a line unmapped, never change what ``build`` writes.
 
 The map lives beside the build stamp (``.chartforge/linemap.json``), never inside a chart, keyed
-by each generated file's digest so a stale entry is never used.
+by each generated file's digest so a stale entry is never used. The same map of one template
+(:func:`template_origins`) locates CF-BUILD-UNQUOTED findings. The marking environment is shared
+per sources tree (:func:`chartforge.compile.jinja.shared`), so each template is compiled for it once
+per process (and kept on disk between runs, :mod:`chartforge.compile.bytecode`); the second
+rendering remains, since a marker a filter sees could change the text and only the real
+rendering is what ``build`` writes.
 """
 
 from __future__ import annotations
