@@ -300,8 +300,9 @@ GROUPS = {"report"}
 
 def test_every_command_has_text_json_and_error_cases() -> None:
     """Each command (and each command of a group) has a text case, an `-o json` case and an error case."""
-    from chartforge.cli import app
+    from chartforge.cli import app, load_commands
 
+    load_commands()
     commands = {c.name for c in app.registered_commands}
     for group in app.registered_groups:
         assert group.name in GROUPS and group.typer_instance, f"add the group {group.name!r} to GROUPS"
