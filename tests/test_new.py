@@ -35,10 +35,12 @@ def project(tmp_path: Path) -> Path:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
+    """Every project file's digest, but ``.chartforge/`` (the compiled-template cache loading the
+    catalog may fill: gitignored, not the author's files)."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(root).parts[0] != ".chartforge"
     }
 
 
