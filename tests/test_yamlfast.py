@@ -163,6 +163,7 @@ TRIGGERS = [
     ("a: &x\n- b\n- *x\n", "alias inside its anchor", True),
     ("a: 1\nb: *x\n", "alias inside its anchor", False),  # undefined: both refuse
     ("a: &x 1\nb: &x 2\n", "anchor defined twice", True),  # PyYAML refuses, yaml_rs takes the last
+    ("a: &x 1\nb: *x\nc: &y 2\nd: &y 3\n", "anchor defined twice", True),  # after the last alias too
     ("a: &x.y v\nb: *x.y\n", "anchor name", True),  # libyaml's names are [A-Za-z0-9_-]
     ("a: !foo x\n", "indicator", True),  # unknown tag: KubeLoader refuses, yaml_rs drops it
     ("[a, b]: c\n", "indicator", True),  # flow key: a string for go-yaml, a tuple for yaml_rs

@@ -40,6 +40,9 @@ from chartforge import yamlload
 
 try:
     import yaml_rs
+
+    # an alias inside an aliased node, or 100,000 replayed events, and yaml_rs refuses (KubeLoader reads it)
+    _ALIAS_LIMITS: Any = yaml_rs.AliasLimits(max_total_replayed_events=100_000, max_replay_stack_depth=1)
 except ImportError:  # pragma: no cover - the wheel is a declared dependency
     yaml_rs = None  # type: ignore[assignment]
 
@@ -62,12 +65,11 @@ _CACHE_LIMIT = 200_000
 
 
 def _fast(text: str, aliased: bool = False) -> Any:
-    limits = yaml_rs.AliasLimits(max_total_replayed_events=100_000, max_replay_stack_depth=1)
     return yaml_rs.loads(
         text,
         parse_datetime=False,
         duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.Error,
-        alias_limits=limits if aliased else None,
+        alias_limits=_ALIAS_LIMITS if aliased else None,
     )
 
 
@@ -118,23 +120,25 @@ def _token_reason(token: str) -> str | None:
 def _alias_reason(text: str) -> str | None:
     """Why the anchors and aliases of ``text`` could read differently, or None.
 
-    PyYAML refuses an anchor defined twice. yaml_rs reads an alias of a node not yet complete (an anchor containing itself) as null where
-    KubeLoader refuses it: every alias must follow its anchor's node, which a block node ends at
-    the first later line indented less (or as much, for a node after a key or ``- ``, on a line
-    that does not start a sequence item).
+    PyYAML refuses an anchor defined twice. yaml_rs reads an alias of a node not yet complete (an
+    anchor containing itself) as null where KubeLoader refuses it: every alias must follow its
+    anchor's node, which a block node ends at the first later line indented less (or as much, for
+    a node after a key or ``- ``, on a line that does not start a sequence item).
     """
     defined: set[str] = set()
     open_anchors: dict[str, tuple[int, bool]] = {}  # name → indent of its line, anchor began it
     first = min(i for i in (text.find("&"), text.find("*"), len(text)) if i >= 0)
-    for line in text[text.rfind("\n", 0, first) + 1 :].split("\n"):  # lines before: no anchor, no alias
+    last = text.find("\n", max(text.rfind("&"), text.rfind("*"), 0))
+    # the lines before the first and after the last & or * hold no anchor and no alias
+    for line in text[text.rfind("\n", 0, first) + 1 : last if last >= 0 else len(text)].split("\n"):
         if not open_anchors and "&" not in line and "*" not in line:
             continue
         tokens = line.split()
         if not tokens or tokens[0].startswith("#"):
             continue
         indent = len(line) - len(line.lstrip(" "))
-        for name, (at, first) in list(open_anchors.items()):
-            if indent < at or (indent == at and not first and tokens[0] != "-"):
+        for name, (at, began) in list(open_anchors.items()):
+            if indent < at or (indent == at and not began and tokens[0] != "-"):
                 del open_anchors[name]
         for position, token in enumerate(tokens):
             if token[0] not in "&*":
