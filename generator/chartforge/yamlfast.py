@@ -181,7 +181,7 @@ def unsafe_reason(text: str) -> str | None:
                 _safe_tokens.add(token)
     if aliased and len(text) > _MAX_ALIASED_TEXT:
         return "large document with '*'"
-    if (aliased or "&" in text) and any(token[0] in "&*" for token in tokens):
+    if aliased or "&" in text:
         return _alias_reason(text)
     return None
 
