@@ -76,6 +76,20 @@ free_port() {
   "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# Whether 127.0.0.1:$1 can be bound (SO_REUSEADDR, as Go's listener sets it). Checked before the
+# launch: otherwise, on a taken port, the probe below could get its answer from whatever already
+# listens there (another registry) before our process has failed to bind.
+port_free() {
+  "$PY" -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()' "$1"
+}
+
 make_tls() { # self-signed CA + server certificate with SANs for 127.0.0.1 and localhost
   local t="$dir/tls"
   mkdir -p "$t"
@@ -136,6 +150,10 @@ start() {
 
 launch() { # $1=scheme $2=ca $3=tls_block $4=auth_block; uses $port, $dir
   local scheme="$1" ca="$2" tls_block="$3" auth_block="$4"
+  if ! port_free "$port"; then
+    echo "listen tcp 127.0.0.1:$port: bind: address already in use" >&2
+    return 1
+  fi
   cat >"$dir/config.yml" <<EOF
 # Written by ci/registry.sh; local test registry, bound to 127.0.0.1 only.
 version: 0.1

@@ -142,6 +142,31 @@ def helm_bin() -> str:
     return require_tool("helm")
 
 
+def relay(
+    handler: http.server.BaseHTTPRequestHandler, upstream: str, own_host: str, body: bytes | None
+) -> None:
+    """Forward the handler's request to ``upstream`` (http://host:port) and send the registry's reply
+    back, with the upstream's address in headers (Location) rewritten to ``own_host``."""
+    headers = {k: v for k, v in handler.headers.items() if k.lower() not in ("host", "connection")}
+    request = urllib.request.Request(
+        upstream + handler.path, data=body, headers=headers, method=handler.command
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, reply, data = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        status, reply, data = exc.code, exc.headers, exc.read()
+    handler.send_response(status)
+    upstream_host = upstream.removeprefix("http://")
+    for key, value in reply.items():
+        if key.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
+            handler.send_header(key, value.replace(upstream_host, own_host))
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(data)
+
+
 class _FaultyHandler(http.server.BaseHTTPRequestHandler):
     server: FaultyProxy
 
@@ -157,23 +182,7 @@ class _FaultyHandler(http.server.BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        request = urllib.request.Request(
-            self.server.upstream + self.path, data=body, headers=headers, method=self.command
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, reply, data = response.status, response.headers, response.read()
-        except urllib.error.HTTPError as exc:
-            status, reply, data = exc.code, exc.headers, exc.read()
-        self.send_response(status)
-        for key, value in reply.items():
-            if key.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"):
-                self.send_header(key, value.replace(self.server.upstream_host, self.server.own_host))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        relay(self, self.server.upstream, self.server.own_host, body)
 
     do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = _handle
 
@@ -183,7 +192,6 @@ class _FaultyHandler(http.server.BaseHTTPRequestHandler):
 
 class FaultyProxy(http.server.ThreadingHTTPServer):
     upstream = ""
-    upstream_host = ""
     own_host = ""
     status = 503
     failures_left = 0
@@ -195,7 +203,6 @@ def faulty_proxy(plain_registry: LocalRegistry) -> Iterator[FaultyProxy]:
     """An HTTP proxy to ``plain_registry``; set ``.status`` and ``.failures_left`` to inject faults."""
     server = FaultyProxy(("127.0.0.1", 0), _FaultyHandler)
     server.upstream = f"http://{plain_registry.host}"
-    server.upstream_host = plain_registry.host
     server.own_host = f"127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

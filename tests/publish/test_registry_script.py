@@ -69,3 +69,5 @@ def test_a_taken_port_is_a_clear_error(own_registry: LocalRegistry, tmp_path: Pa
     )
     assert done.returncode == 1
     assert "could not start docker-registry" in done.stderr and "address already in use" in done.stderr
+    # Never "started" on the strength of the first registry answering the probe on that port.
+    assert not (tmp_path / "second" / "registry.state").exists()

@@ -98,6 +98,8 @@ function run(db, command) {
   }
 }
 
+// fn() until it returns without throwing, pausing 3000 ms between tries; its last error
+// once the deadline has passed.
 function retry(what, fn) {
   for (;;) {
     try {

@@ -32,6 +32,8 @@ const sets = [
 const host = (rs) => `127.0.0.1:${rs.port}`;
 const connect = (address) => new Mongo(`mongodb://${address}/?directConnection=true&serverSelectionTimeoutMS=5000`).getDB('admin');
 
+// fn() until it returns without throwing, pausing 1000 ms between tries; its last error
+// once the deadline has passed.
 function retry(what, fn) {
   for (;;) {
     try {
@@ -52,11 +54,13 @@ function ok(reply, what) {
   return reply;
 }
 
-function command(db, cmd) {
+// A command's reply; server errors (ok: 0) come back as { ok: 0, code, codeName, errmsg } instead
+// of being thrown, network errors are thrown.
+function run(db, command) {
   try {
-    return db.runCommand(cmd);
+    return db.runCommand(command);
   } catch (e) {
-    if (e.codeName !== undefined) {
+    if (e.code !== undefined || e.codeName !== undefined) {
       return { ok: 0, code: e.code, codeName: e.codeName, errmsg: e.message };
     }
     throw e;
@@ -65,7 +69,7 @@ function command(db, cmd) {
 
 function verify() {
   const mongos = connect('127.0.0.1:27017');
-  const listed = ok(command(mongos, { listDatabases: 1, nameOnly: true }), 'listDatabases');
+  const listed = ok(run(mongos, { listDatabases: 1, nameOnly: true }), 'listDatabases');
   const databases = listed.databases.map((d) => d.name).filter((n) => !['admin', 'config', 'local'].includes(n));
   if (!databases.length) {
     throw new Error('the restored cluster has no user database');
@@ -73,10 +77,10 @@ function verify() {
   let collections = 0;
   for (const name of databases) {
     const db = mongos.getSiblingDB(name);
-    const listing = ok(command(db, { listCollections: 1, nameOnly: true, filter: { type: 'collection' } }),
+    const listing = ok(run(db, { listCollections: 1, nameOnly: true, filter: { type: 'collection' } }),
       `listCollections ${name}`);
     for (const c of listing.cursor.firstBatch) {
-      const result = ok(command(db, { validate: c.name }), `validate ${name}.${c.name}`);
+      const result = ok(run(db, { validate: c.name }), `validate ${name}.${c.name}`);
       if (result.valid !== true) {
         throw new Error(`validate ${name}.${c.name}: not valid: ${JSON.stringify(result.errors || [])}`);
       }
@@ -98,19 +102,19 @@ try {
       for (const rs of sets) {
         const admin = retry(`${host(rs)} answers`, () => {
           const db = connect(host(rs));
-          ok(command(db, { ping: 1 }), 'ping');
+          ok(run(db, { ping: 1 }), 'ping');
           return db;
         });
         const config = { _id: rs.name, members: [{ _id: 0, host: host(rs) }] };
         if (rs.role === 'configsvr') {
           config.configsvr = true;
         }
-        const reply = command(admin, { replSetInitiate: config });
+        const reply = run(admin, { replSetInitiate: config });
         if (reply.ok !== 1 && reply.codeName !== 'AlreadyInitialized') {
           throw new Error(`${rs.name}: replSetInitiate: ${reply.errmsg}`);
         }
         retry(`${rs.name}: primary`, () => {
-          const status = ok(command(admin, { replSetGetStatus: 1 }), 'replSetGetStatus');
+          const status = ok(run(admin, { replSetGetStatus: 1 }), 'replSetGetStatus');
           if (!(status.members || []).some((m) => m.stateStr === 'PRIMARY')) {
             throw new Error('no primary yet');
           }
@@ -120,16 +124,16 @@ try {
     case 'shards': {
       const mongos = retry('the scratch mongos answers', () => {
         const db = connect('127.0.0.1:27017');
-        ok(command(db, { ping: 1 }), 'ping');
+        ok(run(db, { ping: 1 }), 'ping');
         return db;
       });
-      const listed = ok(command(mongos, { listShards: 1 }), 'listShards').shards.map((s) => s._id);
+      const listed = ok(run(mongos, { listShards: 1 }), 'listShards').shards.map((s) => s._id);
       for (const rs of sets.slice(1)) {
         if (!listed.includes(rs.name)) {
-          ok(command(mongos, { addShard: `${rs.name}/${host(rs)}`, name: rs.name }), `addShard ${rs.name}`);
+          ok(run(mongos, { addShard: `${rs.name}/${host(rs)}`, name: rs.name }), `addShard ${rs.name}`);
         }
       }
-      ok(command(mongos, { balancerStop: 1, maxTimeMS: 60000 }), 'balancerStop');
+      ok(run(mongos, { balancerStop: 1, maxTimeMS: 60000 }), 'balancerStop');
       break;
     }
     case 'verify':

@@ -9,10 +9,8 @@
 set -euo pipefail
 . "$(dirname "$0")/pbm-lib.sh"
 
-PBM_MONGODB_URI="$(cluster_uri)"
-export PBM_MONGODB_URI
 echo "backup: applying $PBM_CONFIG_FILE"
-pbm config --file "$PBM_CONFIG_FILE" >/dev/null
+pbm_configure "$PBM_CONFIG_FILE"
 echo "backup: taking a logical snapshot"
 pbm backup --type=logical --compression="$COMPRESSION" --wait
 echo "backup: deleting snapshots and oplog chunks older than $RETENTION_DAYS days"

@@ -32,6 +32,13 @@ backup_uri() {
 # What the pbm CLI connects to in a sharded cluster: the config-server replica set.
 cluster_uri() { backup_uri "$CONFIGSVR_HOSTS" "&replicaSet=$CONFIGSVR_RS"; }
 
+# Points the pbm CLI at the cluster (PBM_MONGODB_URI) and applies the PBM config file $1.
+pbm_configure() {
+  PBM_MONGODB_URI="$(cluster_uri)"
+  export PBM_MONGODB_URI
+  pbm config --file "$1" >/dev/null
+}
+
 # POSTs Prometheus text (second argument) to the Pushgateway group job=$1, database=$DATABASE;
 # a POST replaces only the metrics it names, so a failed run keeps the last success timestamp.
 # Plain HTTP through bash's /dev/tcp (the contract's in-cluster URL is http://host:port).

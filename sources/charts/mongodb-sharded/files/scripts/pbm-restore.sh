@@ -11,10 +11,8 @@
 set -euo pipefail
 . "$(dirname "$0")/pbm-lib.sh"
 
-PBM_MONGODB_URI="$(cluster_uri)"
-export PBM_MONGODB_URI
 echo "restore: reading the source's backups ($PBM_RESTORE_CONFIG_FILE)"
-pbm config --file "$PBM_RESTORE_CONFIG_FILE" >/dev/null
+pbm_configure "$PBM_RESTORE_CONFIG_FILE"
 if ! latest="$(wait_for_snapshot "${WAIT_SECONDS:-600}")"; then
   echo "restore: FAILED: no completed snapshot in the source's storage" >&2
   exit 1
