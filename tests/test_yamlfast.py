@@ -218,15 +218,3 @@ def test_without_the_wheel_every_document_goes_to_kubeloader(monkeypatch: pytest
     text = "a: 1\n"
     assert yamlfast.load_fast(text) is None
     assert yamlfast.load_document(text) == {"a": 1}
-
-
-def test_acyclic_pauses_the_collector_and_restores_its_state() -> None:
-    import gc
-
-    assert gc.isenabled()
-    with yamlfast.acyclic():
-        assert not gc.isenabled()
-        with yamlfast.acyclic():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the inner block does not re-enable what the outer paused
-    assert gc.isenabled()

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from chartforge.errors import UserError
-from chartforge.yamlfast import acyclic, load_document
+from chartforge.yamlfast import load_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -184,9 +184,8 @@ def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Manifest]:
 def parse_manifest_text(text: str, file: str = "<stdin>") -> list[Manifest]:
     """Parse a multi-document YAML string (e.g. ``helm template`` output) into records."""
     resources: list[Manifest] = []
-    with acyclic():
-        for chunk in split_documents(text):
-            resources.extend(_parse_chunk(file, chunk))
+    for chunk in split_documents(text):
+        resources.extend(_parse_chunk(file, chunk))
     return resources
 
 

@@ -30,10 +30,7 @@ fallbacks. tests/test_yamlfast.py runs both paths over every corpus and each tri
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from chartforge import yamlload
@@ -201,20 +198,3 @@ def load_document(text: str) -> Any:
     """:func:`yamlload.load_document`, through yaml_rs where that is proven to give the same."""
     obj = load_fast(text)
     return obj if obj is not None else yamlload.load_document(text)
-
-
-@contextmanager
-def acyclic() -> Iterator[None]:
-    """Pause the cycle collector while documents are built.
-
-    Building thousands of documents triggers collections that walk every object built so far
-    (a third of the parse time), yet loaded documents are trees and shared subtrees, never
-    cycles, so there is nothing for them to find. Reference counting still frees everything.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
