@@ -213,6 +213,13 @@ def test_safe_documents_take_the_fast_path_with_typed_scalars() -> None:
     assert agree(text)
 
 
+def test_one_character_tokens_need_no_probe() -> None:
+    for char in "0123456789_.+-~":
+        text = f"a: {char}\nb:\n- {char}\n" if char != "-" else "a:\n- x\n- -\n"
+        assert yamlfast.unsafe_reason(text) is None, char
+        assert agree(text), char
+
+
 def test_without_the_wheel_every_document_goes_to_kubeloader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yamlfast, "yaml_rs", None)
     text = "a: 1\n"

@@ -10,22 +10,29 @@ document goes there: same results, slower.
 
 A document is read by KubeLoader (:func:`unsafe_reason` says which trigger) when it has:
 
-- a backslash (escapes), or a character Python does not call printable other than the line feed
-  (tab, carriage return, controls, BOM, NEL, line and paragraph separators, no-break space…);
-- ``*`` anywhere (aliases; KubeLoader also bounds the depth of any document holding one); ``&``,
-  ``!``, ``@`` or a backtick starting a token (anchors, tags, reserved); ``%`` at the start of a
-  line (directives); ``?`` or ``:`` standing alone (explicit and empty keys), ``<<``
-  (merge keys), a flow collection other than an empty ``{}`` or ``[]``;
+- a backslash (escapes), ``<<`` (merge keys), or a character Python does not call printable other
+  than the line feed (tab, carriage return, controls, BOM, NEL, line separators, no-break space…);
 - a line of 1,024 characters or more (libyaml's bound on an implicit key) or indented 200
-  columns or more (nesting as deep as KubeLoader's recursion);
+  columns or more (nesting near KubeLoader's recursion limit);
+- a token starting with an indicator: ``!`` (tags), ``@``, a backtick, ``%`` (directives), ``,``,
+  ``]``, ``}``, ``?`` or ``:`` (explicit and empty keys), ``[`` or ``{`` other than an empty
+  ``[]``/``{}`` (flow collections), ``|``/``>`` with an indentation indicator; ``---``/``...``;
 - a token YAML 1.1 reads as a boolean (``y``, ``yes``, ``on``, ``off`` and their cases) or ``=``;
   ``true``/``false``/``null``/``~`` written as a key (go-yaml makes the key a string);
-- a number-like token (a digit, or a sign or dot before a letter or digit) that the two parsers
-  read differently (``0755``, ``.InF``…) or that is a key with a non-string value.
+- a number-like token (a digit, ``_``, a sign or a dot, then more) that the two parsers read
+  differently (``0755``, ``09``, ``_1``, ``.InF``…; each token probed once with both) or that is a
+  key with a non-string value (``8080:``);
+- anchors and aliases: a name libyaml does not take, an anchor defined twice, an alias its
+  anchor's node could still contain; and with a ``*`` anywhere (KubeLoader then bounds the
+  document, :mod:`chartforge.yamlbound`) 45 columns of indentation or 800,000 characters.
+  yaml_rs itself refuses an alias inside an aliased node or more than 100,000 replayed nodes.
 
-Token: a run of non-blank characters, so a plain scalar that could be typed is always exactly
-one token (a trailing ``:`` makes it a key); runs inside quoted or block scalars only ever add
-fallbacks. tests/test_yamlfast.py runs both paths over every corpus and each trigger alone.
+Token: a run of non-blank characters. Outside flow collections (excluded) a plain scalar that
+could be typed is always exactly one token (a trailing ``:`` makes it a key): a scalar with a
+blank inside is a string for both. Tokens inside quoted or block scalars only add fallbacks.
+One-character tokens are not probed: digits read the same, ``-`` is the sequence indicator, and
+``_ . +`` are strings for both. tests/test_yamlfast.py runs both paths over every corpus, random
+edits of it, and each trigger alone.
 """
 
 from __future__ import annotations
