@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chartforge import __version__
-from chartforge.cli import app
+from chartforge.cli import app, load_commands
 from tests.conftest import run_cli
 
 
@@ -18,6 +18,7 @@ def test_version() -> None:
 def test_every_command_has_help() -> None:
     import typer.main
 
+    load_commands()  # every command module registered, as `--help` does
     group = typer.main.get_command(app)
     names = sorted(group.commands)  # type: ignore[attr-defined]
     assert {"build", "render"} <= set(names)

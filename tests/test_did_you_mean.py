@@ -50,3 +50,16 @@ def test_build_error_for_an_unknown_key_among_hundreds_stays_one_short_line(tmp_
     assert result.stderr.count("\n") == 1 and "zzqqxx" in result.stderr
     assert not any(name in result.stderr for name in MANY), result.stderr
     assert len(result.stderr) < 400, result.stderr
+
+
+def test_an_abbreviation_names_what_it_abbreviates() -> None:
+    envs = ["development", "production", "staging"]
+    assert did_you_mean("dev", envs) == "did you mean 'development'?"
+    assert did_you_mean("Prod", envs) == "did you mean 'production'?"
+    assert did_you_mean("component", MANY).count("component") == HINT_NAMES  # capped like close matches
+
+
+def test_cli_names_the_environment_an_abbreviation_means() -> None:
+    result = run_cli("lint", "-e", "dev")
+    assert result.returncode == 2
+    assert "did you mean 'development'?" in result.stderr, result.stderr

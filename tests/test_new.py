@@ -14,10 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chartforge.errors import UsageError
+from chartforge.scaffold import bundled, new_chart
 from chartforge.scaffold import new as scaffold_new
-from chartforge.scaffold import new_chart
 from tests.conftest import ROOT, require_tool, run_cli
 
 ENVS = ("development", "staging", "production")
@@ -34,10 +35,12 @@ def project(tmp_path: Path) -> Path:
 
 
 def tree_digest(root: Path) -> dict[str, str]:
+    """Every project file's digest, but ``.chartforge/`` (the compiled-template cache loading the
+    catalog may fill: gitignored, not the author's files)."""
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.relative_to(root).parts[0] != ".chartforge"
     }
 
 
@@ -239,3 +242,71 @@ def test_each_kind_builds_and_passes_check_in_every_environment(project: Path) -
         "NetworkPolicy",
     ):
         assert f"kind: {kind}" in rendered.stdout, kind
+
+
+BUNDLED_MACROS = ("blocks.j2", "k8s.j2", "objects.j2", "params.j2")
+
+
+def test_the_packaged_macros_are_the_bundled_catalogs() -> None:
+    """scaffold/bundled/ (package data: what a fresh project gets) is a copy of the bundled sources/."""
+    for name in BUNDLED_MACROS:
+        assert (bundled.MACROS / name).read_bytes() == (ROOT / "sources" / "macros" / name).read_bytes(), (
+            f"re-copy: cp sources/macros/{name} generator/chartforge/scaffold/bundled/macros/"
+        )
+    ours = yaml.safe_load((ROOT / "sources" / "global.yaml").read_text())["monitoring"]
+    assert yaml.safe_load(bundled.MONITORING.read_text()) == {"monitoring": ours}
+
+
+def _fresh_project(tmp_path: Path) -> Path:
+    """The small fixture project with no sources/macros/ at all (its charts inline their labels)."""
+    root = tmp_path / "fresh"
+    shutil.copytree(ROOT / "tests" / "cases" / "build" / "base", root)
+    shutil.rmtree(root / "sources" / "macros")
+    for chart in ("alpha", "beta"):
+        template = root / "sources" / "charts" / chart / "templates" / "configmap.yaml.j2"
+        lines = template.read_text().splitlines(keepends=True)
+        kept = [line for line in lines if "k8s" not in line]
+        template.write_text("".join(kept).replace("  labels:\n", "  labels:\n    app: [[ chart.name ]]\n"))
+    return root
+
+
+@pytest.mark.helm
+def test_new_in_a_fresh_project_installs_the_bundled_macros(tmp_path: Path) -> None:
+    require_tool("helm")
+    root = _fresh_project(tmp_path)
+    assert run_cli("-C", str(root), "build").returncode == 0
+    result = run_cli("-C", str(root), "new", "gamma", "--kind", "stateless")
+    assert result.returncode == 0, result.stderr
+    for name in BUNDLED_MACROS:
+        assert (
+            f"installed sources/macros/{name} (bundled with chartforge; the skeleton uses it)\n"
+            in result.stdout
+        )
+        assert (root / "sources" / "macros" / name).read_bytes() == (
+            ROOT / "sources" / "macros" / name
+        ).read_bytes()
+    build = run_cli("-C", str(root), "build")
+    assert build.returncode == 0, build.stderr
+    check = run_cli("-C", str(root), "check", "--chart", "gamma", "-e", "development", "-k", "1.33",
+                    "--engine", "builtin")  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_new_with_the_bundled_macros_installs_nothing(project: Path) -> None:
+    result = run_cli("-C", str(project), "new", "gamma", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["installed"] == []
+
+
+def test_a_projects_own_macros_are_kept_and_a_skeleton_they_do_not_fit_is_refused(tmp_path: Path) -> None:
+    """The fixture project's own macros/k8s.j2 has no ``helpers``: refused, naming the file and the fix."""
+    root = tmp_path / "own"
+    shutil.copytree(ROOT / "tests" / "cases" / "build" / "base", root)
+    before = tree_digest(root)
+    result = run_cli("-C", str(root), "new", "gamma")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: sources/charts/gamma/templates/_helpers.tpl.j2:4: ")
+    assert "this project's sources/macros/k8s.j2 differs; nothing was changed" in result.stderr
+    assert f"add the macros it calls from {bundled.MACROS}/ to yours" in result.stderr
+    assert tree_digest(root) == before  # neither the missing macros nor the chart were left behind

@@ -11,7 +11,8 @@
   moved to the source template, at the line of the object's ``kind:`` or of the field's key;
 - ``group_findings`` then merges the rows one mistake makes (helm 3 and helm 4, the sub-chart
   and the umbrella, lint and render, every Kubernetes version of an environment) into one,
-  keeping who saw it in ``extra`` (``helm``, ``charts``, ``stages``, ``kubernetes_versions``).
+  keeping who saw it in ``extra`` (``helm``, ``charts``, ``stages``, ``kubernetes_versions``);
+- ``macrofindings`` then makes the findings of several call sites of one broken macro line one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from chartforge.compile.linemap import LineMap
 from chartforge.diagnostics import SEVERITY_ORDER, Diagnostic
 from chartforge.helmerrors import clean, template_failure
+from chartforge.macrofindings import merge_macro_findings
 
 HELM_STAGES = ("lint", "render")
 _RENDERED = re.compile(r"^(?:[\w.-]+/charts/)*(?P<chart>[\w.-]+)/(?P<rest>templates/.+)$")
@@ -34,7 +36,7 @@ _MERGED = ("helm", "charts", "stages", "kubernetes_versions")
 def at_sources(diagnostics: Iterable[Diagnostic], root: Path) -> list[Diagnostic]:
     """Every finding located in ``sources/`` where the line map knows it, then grouped."""
     line_map = LineMap(root)
-    return group_findings([_locate(d, line_map, root) for d in diagnostics])
+    return merge_macro_findings(group_findings([_locate(d, line_map, root) for d in diagnostics]))
 
 
 def _locate(d: Diagnostic, line_map: LineMap, root: Path) -> Diagnostic:

@@ -50,9 +50,11 @@ class Diagnostic:
 
     @property
     def context(self) -> str:
-        """`` (in macro sources/macros/k8s.j2:12) (generated charts/c/templates/x.yaml:40)`` or empty."""
+        """`` (in macro sources/macros/k8s.j2:12) (generated charts/c/templates/x.yaml:40)`` or empty
+        (``(called from A:7, B:7)`` for a macro's own mistake, found at the macro line)."""
         more = dict(self.extra)
         macro = f" (in macro {more['macro']})" if more.get("macro") else ""
+        macro = f" (called from {more['call_sites']})" if more.get("call_sites") else macro
         return macro + (f" (generated {more['generated']})" if more.get("generated") else "")
 
     @property
@@ -124,6 +126,14 @@ class Checked:
 
 
 def checked_of(diagnostic: Diagnostic) -> Checked:
+    """The test case a finding belongs to: the object it was found on, else its own location.
+
+    A helm finding moved to its ``sources/`` line (one per mistake, ``atsource.group_findings``) is
+    its own case, named ``file:line``: two mistakes in one template never share a case.
+    """
     d = diagnostic
-    path = dict(d.extra).get("checked", d.path)  # the object's path when the finding was moved to sources/
+    extra = dict(d.extra)
+    path = extra.get("checked", d.path)  # the object's path when the finding was moved to sources/
+    if "checked" not in extra and d.line is not None and d.path.startswith("sources/"):
+        path = f"{d.path}:{d.line}"
     return Checked(d.stage, d.chart, d.environment, d.kubernetes_version, path, d.kind, d.name)

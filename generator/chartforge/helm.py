@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from chartforge import proc
+from chartforge.errors import ToolError
+from chartforge.helmerrors import without_noise
 from chartforge.tools import Helm
 
 
@@ -30,14 +32,18 @@ def template(
     namespace: str = "default",
     extra: Sequence[str] = (),
 ) -> str:
-    """``helm template`` → the rendered manifests (multi-document YAML)."""
+    """``helm template`` → the rendered manifests (multi-document YAML); a failure's stderr without helm's noise."""
     args = [helm.path, "template", release, str(chart_dir), "--namespace", namespace]
     for file in values_files:
         args += ["-f", str(file)]
     if kube_version:
         args += ["--kube-version", kube_version]
     args += list(extra)
-    return proc.run(args, what=f"helm template {chart_dir.name}").stdout
+    try:
+        return proc.run(args, what=f"helm template {chart_dir.name}").stdout
+    except ToolError as exc:
+        exc.stderr = without_noise(exc.stderr)  # the symlink notices of an assembled umbrella, --debug advice
+        raise
 
 
 def lint(

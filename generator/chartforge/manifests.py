@@ -9,11 +9,13 @@ the ``# Source: chart/templates/x.yaml`` comment ``helm template`` writes above 
 that a YAML error in one document becomes an invalid record for that document only.
 
 Each document is loaded by :mod:`chartforge.yamlload`, which reads YAML the way kubeconform and
-kubectl (``sigs.k8s.io/yaml``) do.
+kubectl (``sigs.k8s.io/yaml``) do, through :mod:`chartforge.yamlfast` (a native parser for the
+documents where it provably gives the same objects).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,11 +26,12 @@ from typing import Any
 import yaml
 
 from chartforge.errors import UserError
-from chartforge.yamlload import load_document
+from chartforge.yamlfast import load_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_MARKER = re.compile(r"^(---|\.\.\.)(?=[ \t\r]|$)", re.MULTILINE)
+_FIRST_MARKER = re.compile(r"(---|\.\.\.)(?=[ \t\r\n]|\Z)")
+_MARKER = re.compile(r"\n(---|\.\.\.)(?=[ \t\r\n]|\Z)")  # a literal first: a fast scan
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
 _CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 
@@ -100,10 +103,12 @@ def split_documents(text: str) -> Iterator[_Chunk]:
     index = 0
     body_start, body_line, prefix, explicit = 0, 1, "", False
     line, scanned = 1, 0
-    for match in _MARKER.finditer(text):
-        line += text.count("\n", scanned, match.start())
-        scanned = match.start()
-        body = prefix + text[body_start : match.start()]
+    first = _FIRST_MARKER.match(text)
+    for match in itertools.chain([first] if first else [], _MARKER.finditer(text)):
+        start = match.start(1)
+        line += text.count("\n", scanned, start)
+        scanned = start
+        body = prefix + text[body_start:start]
         if explicit or _CONTENT.search(body):
             yield _Chunk(index, body_line, body)
             index += 1

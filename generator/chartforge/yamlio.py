@@ -202,7 +202,10 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     cands = sorted(set(candidates))
     if not cands:
         return "no keys are allowed here"
-    matches = difflib.get_close_matches(word, cands, n=HINT_NAMES, cutoff=0.6)
+    # A name the word abbreviates ('dev' → 'development') first, then the close spellings.
+    prefixed = [c for c in cands if len(word) >= 2 and c.lower().startswith(word.lower()) and c != word]
+    close = difflib.get_close_matches(word, cands, n=HINT_NAMES, cutoff=0.6)
+    matches = (prefixed + [c for c in close if c not in prefixed])[:HINT_NAMES]
     if matches:
         others = "".join(f", '{m}'" for m in matches[1:])
         return f"did you mean '{matches[0]}'?" + (f" (or {others[2:]})" if others else "")

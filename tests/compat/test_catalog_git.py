@@ -78,9 +78,9 @@ def test_bump_auto_uses_semver_and_bumps_the_umbrella_once(project: Path) -> Non
     )
     auto = run_cli("-C", str(project), "bump", "redis-cluster", "--against", "git:main", "-o", "json")
     assert auto.returncode == 0, auto.stderr
-    assert [(b["chart"], b["new"], b["level"]) for b in json.loads(auto.stdout)["bumped"]] == [
-        ("redis-cluster", "2.0.0", "major"),
-        ("spotify-ai-agent", "2.0.0", "major"),
+    assert [(b["chart"], b["new"], b["level"], b["reason"]) for b in json.loads(auto.stdout)["bumped"]] == [
+        ("redis-cluster", "2.0.0", "major", "what the changes since git:main need"),
+        ("spotify-ai-agent", "2.0.0", "major", "depends on redis-cluster"),
     ]
     patch = run_cli(
         "-C", str(project), "bump", "postgresql-ha", "auto", "--against", "git:main", "-o", "json"

@@ -1,7 +1,14 @@
-"""The typer application, global options and the error → exit-code mapping."""
+"""The typer application, global options and the error → exit-code mapping.
+
+Commands load lazily (click's ``LazyGroup`` pattern, the CLI's one deferred import): :data:`COMMANDS`
+names the module under ``chartforge.cli`` that registers each command, and that module (with the
+stages it imports) is imported only when its command runs, is completed or its help is shown, so
+``chartforge build`` does not pay for importing publish, check or compat.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -13,13 +20,52 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from chartforge import __version__
 from chartforge.compile.swap import build_lock, recover
 from chartforge.errors import EXIT_INTERNAL, EXIT_USER_ERROR, ChartforgeError
 
+#: Every command, in ``--help`` order, and the module of ``chartforge.cli`` that registers it.
+COMMANDS = {
+    "build": "build", "package": "package", "publish": "publish", "release": "publish", "bump": "bump",
+    "check": "check", "lint": "check", "upgrade-check": "compat", "semver": "compat", "diff": "diff",
+    "images": "images", "new": "new", "policy": "policy", "render": "render", "validate": "validate",
+    "report": "check",
+}  # fmt: skip
+
+
+def load_commands(*modules: str) -> None:
+    """Import the command modules ``modules`` (default: all), which register their commands on ``app``."""
+    for module in modules or sorted(set(COMMANDS.values())):
+        importlib.import_module(f"chartforge.cli.{module}")
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists :data:`COMMANDS` without importing them; loads one when it is asked for."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in self.commands if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self._load(COMMANDS[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in COMMANDS and args[0] not in self.commands:
+            self._load()  # not a command: "did you mean …" compares it with every command
+        return super().resolve_command(ctx, args)
+
+    def _load(self, *modules: str) -> None:
+        load_commands(*modules)
+        for name, command in typer.main.get_group(app).commands.items():
+            self.commands.setdefault(name, command)
+
+
 app = typer.Typer(
     name="chartforge",
+    cls=LazyGroup,
     help="Compile one canonical Jinja2 source tree into Helm charts; lint, validate, package, publish.",
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion [bash|zsh|fish|powershell]

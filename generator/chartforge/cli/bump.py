@@ -47,6 +47,7 @@ def bump_cmd(
             raise UsageError(
                 "auto needs --against oci://REGISTRY/NS or git:REF (the catalog has no registry.url)"
             )
+    why = "requested"
     if against:
         found = run_compat(state.root, against, plain_http=plain_http, ca_file=ca_file,
                            credentials=resolve_credentials(password_stdin))  # fmt: skip
@@ -55,9 +56,10 @@ def bump_cmd(
             if name not in found.required:
                 raise UserError(f"{name} was never released to {against}", hint="pick major, minor or patch")
             level = found.required[name].required
+            why = f"what the changes since {against} need"
             if level == "none":
                 raise UserError(f"{name}: nothing changed since {against} (version {released[name]})")
-    plan = plan_bump(catalog, name, level, released)  # type: ignore[arg-type]
+    plan = plan_bump(catalog, name, level, released, why)  # type: ignore[arg-type]
     if not dry_run and plan:
         apply_bump(catalog, plan)
         build(state.root)

@@ -26,7 +26,8 @@ def new_cmd(
     if output is OutputFormat.json:
         emit_json(result.to_dict())
         return
-    lines = [f"created {path}" for path in result.created]
+    lines = [f"installed {path} (bundled with chartforge; the skeleton uses it)" for path in result.installed]
+    lines += [f"created {path}" for path in result.created]
     lines += [f"registered in {path}" for path in result.registered]
     lines += ["", f"next: chartforge build && chartforge check --chart {result.name}"]
     typer.echo("\n".join(lines))

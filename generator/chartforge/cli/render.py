@@ -62,7 +62,9 @@ def render_cmd(
 
     Values are layered as helm layers them: the environment's section, each -f file, then --set.
     Defaults come from `variable_defaults` in sources/catalog.yaml; CLUSTER_ID, TENANT_ID and
-    ENVIRONMENT are read from the process environment.
+    ENVIRONMENT are read from the process environment. Rendered for the newest Kubernetes version
+    the catalog supports. A library chart (type: library) has no objects and is refused (exit 1):
+    render a chart that depends on it instead.
     """
     inst = instantiate(name, parse_sets(sets), root=state.root, helm=helm, environment=env, values_files=values,
                        namespace=namespace)  # fmt: skip

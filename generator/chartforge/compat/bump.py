@@ -59,7 +59,7 @@ class Bumped:
     new: str
     level: BumpLevel
     path: str
-    reason: str  # "requested" or "depends on <chart>"
+    reason: str  # "requested", "what the changes since <ref> need" (auto) or "depends on <chart>"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,7 +103,11 @@ def dependents(catalog: Catalog, name: str) -> list[str]:
 
 
 def plan_bump(
-    catalog: Catalog, name: str, level: BumpLevel, released: Mapping[str, str] | None = None
+    catalog: Catalog,
+    name: str,
+    level: BumpLevel,
+    released: Mapping[str, str] | None = None,
+    why: str = "requested",
 ) -> list[Bumped]:
     """The chart and every chart embedding it, bumped by ``level``.
 
@@ -118,7 +122,7 @@ def plan_bump(
         [catalog.chart(name).name, *dependents(catalog, catalog.chart(name).name)]
     ):
         spec = catalog.chart(chart_name)
-        reason = "requested" if index == 0 else f"depends on {catalog.chart(name).name}"
+        reason = why if index == 0 else f"depends on {catalog.chart(name).name}"
         base = (released or {}).get(chart_name)
         if base is None:
             new = bumped(spec.version, level)

@@ -133,6 +133,15 @@ def _helm_error(stderr: str) -> str | None:
     return found.removeprefix("Error:").strip() if found else None
 
 
+def library_refusal(catalog: Catalog, chart: ChartSpec) -> str:
+    """Why a library chart is not rendered (helm refuses: it has no objects), and what to render instead."""
+    users = [c.name for c in catalog.charts if any(d.name == chart.name for d in c.dependencies)]
+    instead = f"render a chart that includes its templates: {', '.join(users)}"
+    if not users:
+        instead = "render a chart that depends on it (add it to that chart's dependencies)"
+    return f"chart {chart.name} is a library chart (named templates only, no objects): {instead}"
+
+
 def _variable_for(catalog: Catalog, chart: ChartSpec, key: str) -> str | None:
     """The seed variable (as the user wrote it) that sets values path ``key``, with the path."""
     for name, target in variable_targets(catalog, chart).items():
@@ -209,6 +218,8 @@ def instantiate(
     """The chart, its values and its manifests (see :func:`render_template`)."""
     catalog = load_catalog(root)
     chart = catalog.chart(name)
+    if chart.chart_type == "library":
+        raise UserError(library_refusal(catalog, chart))
     if environment is not None and environment not in catalog.environments:
         raise UsageError(
             f"unknown environment '{environment}'", hint=did_you_mean(environment, catalog.environments)
@@ -225,6 +236,7 @@ def instantiate(
     values = instance_values(catalog, chart, variables, environment=environment, values_files=values_files)
     binary = tools.find_helm(helm, root=catalog.root)
     needed = [chart, *(catalog.chart(d.name) for d in chart.dependencies)]
+    newest = catalog.kubernetes_versions[-1].full
     with tempfile.TemporaryDirectory(prefix="chartforge-render-") as tmp:
         compiled = Path(tmp)  # compiled from sources/, not read from charts/ (which may be stale)
         for spec in needed:
@@ -242,6 +254,7 @@ def instantiate(
                     release=release,
                     values_files=[values_file],
                     namespace=namespace,
+                    kube_version=newest,  # helm 4's default (1.35) may be past the chart's kubeVersion
                 )
             except ToolError as exc:
                 given = sorted(str(k) for k in variables) + [k for k in PROCESS_ENV if k in os.environ]
@@ -253,7 +266,8 @@ def instantiate(
                 )
                 fallback = chart.name
                 try:
-                    template(binary, assembled / chart.name, release=fallback, values_files=[defaults])
+                    template(binary, assembled / chart.name, release=fallback, values_files=[defaults],
+                             kube_version=newest)  # fmt: skip
                 except ToolError:
                     raise exc from None
                 raise UserError(

@@ -4,18 +4,28 @@ Delimiters are ``[[ … ]]`` (expressions), ``[% … %]`` (statements) and ``[# 
 (comments) so Helm's own ``{{ … }}`` passes through untouched. ``StrictUndefined`` turns every
 undefined variable into an error naming the template and line. This module sits below
 ``catalog`` (which renders ``parameters.yaml.j2``) and ``render`` (which renders charts).
+
+A process keeps one environment per ``sources/`` tree (:func:`environment`, and :func:`shared`
+for variants such as the line map's marking environment), so the shared macros are parsed and
+compiled once, not once per chart and pass. A cached template is reused only while its file
+holds the same bytes (compared on every use, never by mtime: an edit within the same second is
+seen). Shared environments must not be changed by their callers.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import stat
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from chartforge.compile import bytecode
 from chartforge.compile.placement import install as install_placement
 from chartforge.compile.sourcetree import contained
 from chartforge.errors import TemplateError
@@ -38,18 +48,48 @@ class SourcesLoader(jinja2.BaseLoader):
         display = f"sources/{name}"
         contained(path, self.top, display=display, error=TemplateError)
         text = read_text(path, display=display, error=TemplateError)
-        mtime = path.stat().st_mtime
+        data = text.encode("utf-8")
+        top = self.top
 
         def uptodate() -> bool:
+            """The same bytes, still a regular file inside sources/ (else reload: its error is raised)."""
             try:
-                return path.stat().st_mtime == mtime
+                resolved = path.resolve()
+                if not resolved.is_relative_to(top) or not stat.S_ISREG(resolved.stat().st_mode):
+                    return False
+                return resolved.read_bytes() == data
             except OSError:
                 return False
 
         return text, str(path), uptodate
 
 
+MAX_TREES = 8  # sources trees whose environments a process keeps (tests build many small projects)
+_SHARED: OrderedDict[tuple[str, str], jinja2.Environment] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def shared(sources: Path, kind: str, make: Callable[[Path], jinja2.Environment]) -> jinja2.Environment:
+    """The process's one ``kind`` environment of ``sources`` (``make`` builds it the first time)."""
+    key = (str(sources.resolve()), kind)
+    with _LOCK:
+        env = _SHARED.get(key)
+        if env is None:
+            env = _SHARED[key] = make(sources)
+            while len(_SHARED) > MAX_TREES * 2:
+                _SHARED.popitem(last=False)
+        _SHARED.move_to_end(key)
+        return env
+
+
 def environment(sources: Path) -> jinja2.Environment:
+    """The shared environment of ``sources`` (see the module docstring; do not change it)."""
+    return shared(sources, "plain", new_environment)
+
+
+def new_environment(sources: Path) -> jinja2.Environment:
+    """A fresh environment of ``sources``, templates cached without limit (a catalog's every file)
+    and, in a project, their compiled code kept on disk between runs (:mod:`chartforge.compile.bytecode`)."""
     env = jinja2.Environment(
         loader=SourcesLoader(sources),
         undefined=jinja2.StrictUndefined,
@@ -63,6 +103,8 @@ def environment(sources: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        cache_size=-1,
+        bytecode_cache=bytecode.for_sources(sources, "plain"),
     )
     install_placement(env)  # [[> macro() ]] places a block at its column (compile/placement.py)
     return env

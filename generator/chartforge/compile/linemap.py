@@ -8,7 +8,12 @@ line by line with the real output (difflib), so a filter that sees the markers (
 macro's output, ``tojson``…) can only leave a line unmapped, never change what ``build`` writes.
 
 The map lives beside the build stamp (``.chartforge/linemap.json``), never inside a chart, keyed
-by each generated file's digest so a stale entry is never used.
+by each generated file's digest so a stale entry is never used. The same map of one template
+(:func:`template_origins`) locates CF-BUILD-UNQUOTED findings. The marking environment is shared
+per sources tree (:func:`chartforge.compile.jinja.shared`), so each template is compiled for it once
+per process (and kept on disk between runs, :mod:`chartforge.compile.bytecode`); the second
+rendering remains, since a marker a filter sees could change the text and only the real
+rendering is what ``build`` writes.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
-from chartforge.compile.catalog import Catalog
-from chartforge.compile.jinja import SourcesLoader, environment
+from chartforge.compile import bytecode
+from chartforge.compile.catalog import Catalog, ChartSpec
+from chartforge.compile.jinja import SourcesLoader, new_environment, shared
 from chartforge.compile.render import chart_context
 from chartforge.compile.sourcetree import sources_files
 
@@ -47,6 +53,14 @@ class Origin:
     def to_list(self) -> list[Any]:
         return [self.path, self.line, self.macro]
 
+    @property
+    def innermost(self) -> tuple[str, int]:
+        """``(path, line)`` of the text that wrote the line: the macro's line when a macro did."""
+        if self.macro:
+            path, _, line = self.macro.rpartition(":")
+            return path, int(line)
+        return self.path, self.line
+
 
 class _MarkingEnvironment(jinja2.Environment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -63,8 +77,16 @@ class _MarkingEnvironment(jinja2.Environment):
 
 
 def _marking_environment(sources: Path) -> jinja2.Environment:
-    plain = environment(sources)
-    env = _MarkingEnvironment(**{k: getattr(plain, k) for k in _OPTIONS})
+    """The shared marking environment of ``sources`` (templates compiled once per process)."""
+    return shared(sources, "marking", _new_marking_environment)
+
+
+def _new_marking_environment(sources: Path) -> jinja2.Environment:
+    plain = new_environment(sources)
+    options = {k: getattr(plain, k) for k in _OPTIONS}
+    env = _MarkingEnvironment(
+        **options, cache_size=-1, bytecode_cache=bytecode.for_sources(sources, "marking")
+    )
     env.loader = SourcesLoader(sources)
     for extension in plain.extensions.values():  # what `environment` installs ([[> macro() ]] placement)
         env.add_extension(type(extension))
@@ -138,15 +160,30 @@ def align(marked: str, generated: str) -> list[Origin | None]:
     return out
 
 
+def template_origins(
+    catalog: Catalog, chart: ChartSpec, name: str, generated: str
+) -> list[Origin | None] | None:
+    """The origin of every line of ``generated``, the build's rendering of ``sources/<name>`` for ``chart``.
+
+    Also the query behind CF-BUILD-UNQUOTED's location (:mod:`chartforge.compile.unquoted`): the line
+    holding a Helm action is where the author wrote it. None when the marking environment cannot
+    render the template (the build reports its own error for it).
+    """
+    template = _marking_environment(catalog.sources).get_template
+    try:
+        marked = template(name).render(**chart_context(catalog, chart))
+    except Exception:
+        return None
+    return align(marked, generated)
+
+
 def chart_line_maps(catalog: Catalog, tree: Mapping[str, bytes]) -> dict[str, Any]:
     """``{generated path: {"sha256": …, "lines": [[source, line, macro] | None, …]}}`` for every template."""
-    env = _marking_environment(catalog.sources)
     out: dict[str, Any] = {}
     for chart in catalog.charts:
         base = chart.source_dir / "templates"
         if not base.is_dir():
             continue
-        context = chart_context(catalog, chart)
         for path in sources_files(base, catalog.sources, root=catalog.root):
             if path.suffix != ".j2":
                 continue
@@ -156,11 +193,10 @@ def chart_line_maps(catalog: Catalog, tree: Mapping[str, bytes]) -> dict[str, An
             data = tree.get(generated_path)
             if data is None:
                 continue
-            try:
-                marked = env.get_template(path.relative_to(catalog.sources).as_posix()).render(**context)
-            except Exception:
+            name = path.relative_to(catalog.sources).as_posix()
+            origins = template_origins(catalog, chart, name, data.decode("utf-8"))
+            if origins is None:
                 continue
-            origins = align(marked, data.decode("utf-8"))
             out[generated_path] = {
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "lines": [o.to_list() if o else None for o in origins],

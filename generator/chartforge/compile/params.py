@@ -161,6 +161,9 @@ def _parse_node(name: str, node: Any, parent: Any, *, file: str, prefix: str) ->
     )
 
 
+_VALID: set[str] = set()  # leaf schemas already checked (valid ones only: an error is raised each time)
+
+
 def _check_constraints(
     node: Mapping[str, Any],
     constraints: dict[str, Any],
@@ -173,8 +176,11 @@ def _check_constraints(
     """The leaf's JSON-schema keywords are themselves valid (``maxLength: "53"``, ``pattern: "["``,
     a scalar ``enum`` are errors here, at their line, not a crash or a blamed environment later)."""
     schema = {"type": list(types), **constraints}
+    key = repr(schema)  # repr keeps types apart ("1" vs 1), unlike JSON
     try:
-        jsonschema.Draft7Validator.check_schema(schema)
+        if key not in _VALID:  # a catalog repeats the same leaves (shared param macros) many times
+            jsonschema.Draft7Validator.check_schema(schema)
+            _VALID.add(key)
     except jsonschema.SchemaError as exc:
         keyword = next((str(p) for p in exc.absolute_path), "")
         raise SourceError(

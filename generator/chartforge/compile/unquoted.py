@@ -2,19 +2,21 @@
 
 Runs on every chart ``build`` compiles (:mod:`chartforge.compile.quoting` decides, against the
 chart's own ``values.schema.json``), and reports each action at the ``sources/`` line that wrote
-it (:mod:`chartforge.compile.origins`): a macro's line, then the chart template line calling it.
+it, a query on the line map (:func:`chartforge.compile.linemap.template_origins`): a macro's line,
+then the chart template line calling it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chartforge.codes import BUILD_UNQUOTED
 from chartforge.compile.catalog import Catalog, ChartSpec
-from chartforge.compile.origins import Origin, action_origins
+from chartforge.compile.linemap import template_origins
 from chartforge.compile.quoting import Checker, Unquoted
-from chartforge.compile.render import RenderedFile, chart_context
+from chartforge.compile.render import RenderedFile
 from chartforge.errors import SourceError
 
 CHECKED_SUFFIXES = (".yaml", ".yml", ".tpl")  # what Helm renders into manifests (NOTES.txt is not YAML)
@@ -24,24 +26,38 @@ HINT = (
 )
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a finding is reported: the line map's innermost line, and the call site of a macro."""
+
+    path: str  # "sources/…"
+    line: int
+    via: tuple[str, int] | None = None  # the chart template line that called the macro
+    rendered: bool = False  # no source line was found: ``line`` is the line of the rendered file
+
+
 def unquoted_actions(
     catalog: Catalog, chart: ChartSpec, rendered: Sequence[RenderedFile], schema: Mapping[str, Any]
-) -> list[tuple[Origin, Unquoted]]:
+) -> list[tuple[Location, Unquoted]]:
     """Every action of the chart's templates that writes a hostile value raw, with its source line."""
     files = {
         f.path: f for f in rendered if f.path.startswith("templates/") and f.path.endswith(CHECKED_SUFFIXES)
     }
     results = Checker(schema).check_files({path: f.text for path, f in files.items()})
-    found: list[tuple[Origin, Unquoted]] = []
+    found: list[tuple[Location, Unquoted]] = []
     for path, hits in results.items():
         if not hits:
             continue
         file = files[path]
-        name = file.source.removeprefix("sources/")
-        origins = action_origins(catalog.sources, name, chart_context(catalog, chart), file.text) or {}
+        lines = template_origins(catalog, chart, file.source.removeprefix("sources/"), file.text) or []
         for hit in hits:
             line = file.text.count("\n", 0, hit.offset) + 1
-            found.append((origins.get(hit.offset, Origin(file.source, line, None, rendered=True)), hit))
+            at = lines[line - 1] if line <= len(lines) else None
+            if at is None:
+                found.append((Location(file.source, line, None, rendered=True), hit))
+            else:
+                via = (at.path, at.line) if at.macro else None
+                found.append((Location(*at.innermost, via), hit))
     return found
 
 

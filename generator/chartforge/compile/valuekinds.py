@@ -8,6 +8,7 @@ parameter it comes from, and which YAML-significant characters it may hold (:mod
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -57,6 +58,7 @@ def worst(vals: list[Val]) -> Val:
     return replace(worst, chars=frozenset().union(*(v.chars for v in vals if v.hostile)))
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # pure; the same enums recur in every chart
 def plain_safe(value: object) -> bool:
     """A string YAML reads back as the same string, as a plain scalar (YAML 1.1 and 1.2)."""
     if not isinstance(value, str) or not value or value != value.strip() or _NUMBERISH.match(value):

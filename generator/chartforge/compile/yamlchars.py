@@ -11,6 +11,7 @@ but LF), ``\\D``, ``\\W`` or a negated class counts as allowing every character 
 
 from __future__ import annotations
 
+import functools
 import re
 from re import _constants as C  # type: ignore[attr-defined]
 from re import _parser as P  # type: ignore[attr-defined]
@@ -23,6 +24,7 @@ _CATEGORIES = {C.CATEGORY_DIGIT: frozenset(), C.CATEGORY_WORD: frozenset(),
                C.CATEGORY_NOT_SPACE: DANGER - {LF, "\r"}, C.CATEGORY_SPACE: BREAKS}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the pattern; catalogs repeat theirs per chart
 def pattern_chars(pattern: str) -> frozenset[str]:
     """The characters of ``DANGER`` a string matching ``pattern`` (a JSON schema pattern) may hold."""
     try:

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from chartforge.compile.catalog import load_catalog
-from chartforge.errors import UsageError
+from chartforge.compile.chartfiles import chart_files
+from chartforge.errors import ChartforgeError, UsageError
+from chartforge.scaffold.bundled import global_with_monitoring, macros_mismatch, missing_macros
 from chartforge.scaffold.register import catalog_text, environment_text, umbrella_text
 from chartforge.yamlio import did_you_mean
 
@@ -42,6 +44,7 @@ class NewChart:
     kind: Kind
     created: tuple[str, ...]  # files of the skeleton, relative to the project root
     registered: tuple[str, ...]  # files edited in place
+    installed: tuple[str, ...] = ()  # what the skeleton needs and the project lacked (scaffold.bundled)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +96,15 @@ def new_chart(root: Path, name: str, kind: str) -> NewChart:
         epath = catalog.env_file(env)
         edits[epath] = environment_text(epath, f"sources/environments/{env}.yaml", name, env)
     files = _skeleton_files(chosen)
+    macros = missing_macros(sources)  # a fresh project: what the skeleton needs comes with chartforge
+    installed = [f"sources/{rel_name}" for rel_name in macros]
+    monitoring = global_with_monitoring(sources) if chosen != "library" else None
+    if monitoring is not None:
+        installed.append("sources/global.yaml: global.monitoring")
+        if (sources / "global.yaml").exists():
+            edits[sources / "global.yaml"] = monitoring
+        else:
+            macros["global.yaml"] = monitoring.encode("utf-8")
     originals = {path: path.read_bytes() for path in edits}
     staging = Path(tempfile.mkdtemp(prefix=f".new-{name}-", dir=target.parent))
     try:
@@ -104,19 +116,32 @@ def new_chart(root: Path, name: str, kind: str) -> NewChart:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(data.replace(b"@@NAME@@", name.encode()))
         os.rename(staging, target)
+        for rel_name, data in macros.items():
+            (sources / rel_name).parent.mkdir(parents=True, exist_ok=True)
+            _replace(sources / rel_name, data)
         for path, text in edits.items():
             _replace(path, text.encode("utf-8"))
-        load_catalog(root)  # the catalog with the new chart must load (else: roll back)
+        try:  # the catalog with the new chart must load and the chart compile (else: roll back)
+            fresh = load_catalog(root)
+            chart_files(fresh, fresh.chart(name))
+        except ChartforgeError as exc:
+            refusal = macros_mismatch(exc, sources, chosen)
+            if refusal is None:  # the project's macros are chartforge's: not their fault
+                raise
+            raise refusal from exc
     except BaseException:
         for path, data in originals.items():
             _replace(path, data)
+        for rel_name in macros:
+            (sources / rel_name).unlink(missing_ok=True)
         shutil.rmtree(target if target.exists() else staging, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return NewChart(
         name=name, kind=chosen,
         created=tuple(sorted(f"sources/charts/{name}/{f}" for f in files)),
-        registered=tuple(p.relative_to(sources.parent).as_posix() for p in edits),
+        registered=tuple(p.relative_to(sources.parent).as_posix() for p in edits if p.name != "global.yaml"),
+        installed=tuple(installed),
     )  # fmt: skip
 
 

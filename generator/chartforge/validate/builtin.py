@@ -35,7 +35,7 @@ def is_duration(value: str) -> bool:
 
 
 _FORMATS = {"duration": is_duration}
-_COMPILED: dict[Path, Any] = {}
+_COMPILED: dict[str, Any] = {}  # by path text: an equal Path from a new SchemaStore compares slowly
 
 
 def _draft(schema: dict[str, Any]) -> int:
@@ -54,7 +54,7 @@ def _draft(schema: dict[str, Any]) -> int:
 
 def compiled_validator(path: Path) -> Any:
     """A compiled validator for the schema file at ``path``, cached for the process."""
-    validator = _COMPILED.get(path)
+    validator = _COMPILED.get(str(path))
     if validator is None:
         schema = load_schema(path)
         if needs_rewrite(json.dumps(schema)):
@@ -67,7 +67,7 @@ def compiled_validator(path: Path) -> Any:
             2019: jsonschema_rs.Draft201909Validator,
         }.get(draft, jsonschema_rs.Draft202012Validator)
         validator = cls(schema, validate_formats=draft < 2019, formats=_FORMATS)
-        _COMPILED[path] = validator
+        _COMPILED[str(path)] = validator
     return validator
 
 
