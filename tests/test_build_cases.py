@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.compile.build import _existing
+from chartforge.compile.build import existing_files
 from tests.conftest import CASES, apply_case, assert_one_error, copy_tree, run_cli
 
 BASE = CASES / "build" / "base"
@@ -28,10 +28,10 @@ def built_base(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("case", NEGATIVE, ids=[p.name for p in NEGATIVE])
 def test_negative_case(case: Path, built_base: Path) -> None:
-    before = _existing(built_base)
+    before = existing_files(built_base)
     apply_case(case, built_base)
     assert_one_error(run_cli("-C", str(built_base), "build"), case)
-    assert _existing(built_base) == before, "a failed build touched charts/ or values/"
+    assert existing_files(built_base) == before, "a failed build touched charts/ or values/"
     assert not list(built_base.glob(".chartforge-build-*")), "a failed build left its staging directory"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from chartforge.compile.build import _existing
+from chartforge.compile.build import existing_files
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
 BASE = CASES / "build" / "base"
@@ -51,7 +51,7 @@ def generations(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     new = copy_tree(old, tmp_path_factory.mktemp("new") / "p")
     _change_sources(new)
     assert run_cli("-C", str(new), "build").returncode == 0
-    old_tree, new_tree = _existing(old), _existing(new)
+    old_tree, new_tree = existing_files(old), existing_files(new)
     assert old_tree != new_tree
     assert {p for p in old_tree if p.startswith("values/") and old_tree[p] != new_tree.get(p)}
     assert {p for p in old_tree if p.startswith("charts/") and old_tree[p] != new_tree.get(p)}
@@ -94,12 +94,12 @@ def test_kill_at_every_step_leaves_one_generation(
         check = run_cli("-C", str(root), "build", "--check")
         assert "Traceback" not in check.stderr
         assert _leftovers(root) == [], f"kill at {syscall} #{when}: leftovers after the next run"
-        state = _existing(root)
+        state = existing_files(root)
         assert state in (old_tree, new_tree), f"kill at {syscall} #{when}: a mix of generations"
         assert check.returncode == (0 if state == new_tree else 1), check.stderr
         final = run_cli("-C", str(root), "build")
         assert final.returncode == 0, final.stderr
-        assert _existing(root) == new_tree and _leftovers(root) == []
+        assert existing_files(root) == new_tree and _leftovers(root) == []
         shutil.rmtree(root)
     else:
         pytest.fail("the build never finished under injection")
@@ -116,13 +116,16 @@ def test_failed_rename_during_the_swap_rolls_back_at_once(
         root = tmp_path / f"eio-{when}"
         shutil.copytree(built, root)
         _change_sources(root)
+        # Compile the changed sources once first: a failed rename of a compiled-template cache entry
+        # (.chartforge/jinja/) is ignored by design, and this test is about the swap's renames.
+        assert run_cli("-C", str(root), "build", "--check").returncode == 1
         done = _under_strace(root, SYSCALLS["rename"], when, "error=EIO")
         if done.returncode == 0:
             break
         failed += 1
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr and done.stderr.startswith("error: ")
-        assert _existing(root) in (old_tree, new_tree)
+        assert existing_files(root) in (old_tree, new_tree)
         assert _leftovers(root) == []
         shutil.rmtree(root)
     assert failed > 0
@@ -141,4 +144,4 @@ def test_leftovers_of_older_versions_are_cleaned(
     done = run_cli("-C", str(root), "build", "--check")
     assert done.returncode == 0, done.stderr
     assert _leftovers(root) == []
-    assert _existing(root) == old_tree
+    assert existing_files(root) == old_tree

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chartforge.compile.build import _existing
+from chartforge.compile.build import existing_files
 from tests.conftest import CASES, ROOT, copy_tree, run_cli
 
 NEGATIVE = sorted(p for p in (CASES / "cli" / "negative").iterdir() if p.is_dir())
@@ -85,7 +85,7 @@ def test_cli_negative_case(case: Path, tmp_path: Path, tmp_path_factory: pytest.
     else:
         root.mkdir()
     _overlay(case, root)
-    before = _existing(root)
+    before = existing_files(root)
     args = [str(a).replace("{root}", str(root)) for a in spec["args"]]
     env = {str(k): str(v).replace("{root}", str(root)) for k, v in (spec.get("env") or {}).items()}
     env.setdefault("CHARTFORGE_REGISTRY_USERNAME", "ci-bot")
@@ -98,7 +98,7 @@ def test_cli_negative_case(case: Path, tmp_path: Path, tmp_path_factory: pytest.
     for expected in (case / "expected.txt").read_text().splitlines():
         assert expected in result.stderr, f"{expected!r} not in {result.stderr!r}"
     assert SENTINEL not in result.stderr + result.stdout, "the registry password was shown"
-    after = _existing(root)
+    after = existing_files(root)
     assert after == before, "a failed command touched charts/ or values/"
     assert not any(SENTINEL.encode() in data for data in after.values())
     assert not list(root.glob(".chartforge-build-*")), "staging folder left behind"

@@ -26,15 +26,20 @@ def git(root: Path, *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def committed_base(dest: Path) -> Path:
+    """The built base project at ``dest``, committed as ``main`` of a new git repository."""
     require_tool("git")
-    root = copy_tree(BASE, tmp_path / "project")
+    root = copy_tree(BASE, dest)
     build(root)
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "base")
     return root
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return committed_base(tmp_path / "project")
 
 
 def changed(root: Path, ref: str = "HEAD") -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from chartforge.resultcache import ResultCache
 from chartforge.tools import Helm, find_helms
 from chartforge.umbrellastub import Stubber, text_refs
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
-from tests.test_selection import git
+from tests.test_selection import committed_base
 
 BASE = CASES / "build" / "base"  # alpha and beta, both sub-charts of the umbrella "suite"
 H3, H4 = Helm("/bin/helm3", "v3.17.2"), Helm("/bin/helm4", "v4.1.4")
@@ -126,12 +126,7 @@ def _wrappers(tmp_path: Path) -> tuple[dict[str, str], Path]:
 @pytest.mark.helm
 def test_changed_since_stubs_the_umbrella_and_reports_what_a_full_check_reports(tmp_path: Path) -> None:
     require_tool("helm")
-    require_tool("git")
-    root = copy_tree(BASE, tmp_path / "project")
-    build(root)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "base")
+    root = committed_base(tmp_path / "project")
     env, log = _wrappers(tmp_path)
     args = ("-C", str(root), "check", "--engine", "builtin", "-o", "json")
     first = run_cli(*args, env=env)

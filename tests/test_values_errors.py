@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from chartforge.compile.build import _existing
+from chartforge.compile.build import existing_files
 from chartforge.compile.schemaerrors import FORMATS, plain_message
 from chartforge.tools import find_helms
 from tests.conftest import CASES, ROOT, apply_case, copy_tree, run_cli
@@ -30,12 +30,12 @@ def built_base(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("case", MULTI, ids=[p.name for p in MULTI])
 def test_every_values_error_at_once(case: Path, built_base: Path) -> None:
-    before = _existing(built_base)
+    before = existing_files(built_base)
     apply_case(case, built_base)
     result = run_cli("-C", str(built_base), "build")
     assert result.returncode == 1, result.stderr
     assert result.stderr == (case / "expected.txt").read_text()
-    assert _existing(built_base) == before
+    assert existing_files(built_base) == before
 
 
 @pytest.mark.parametrize(

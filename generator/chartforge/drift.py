@@ -12,26 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 from chartforge import codes
-from chartforge.compile.build import Change, build, compile_tree, diff_trees
+from chartforge.compile.build import Change, build, compile_tree, diff_trees, existing_files
 from chartforge.compile.catalog import Catalog
 from chartforge.compile.linemap import SIDECAR, chart_line_maps, write_line_map
 from chartforge.compile.swap import build_lock, recover
 from chartforge.diagnostics import Diagnostic
 from chartforge.progress import Tracker
-
-
-def _existing(root: Path, prefixes: Sequence[str]) -> dict[str, bytes]:
-    found: dict[str, bytes] = {}
-    for prefix in prefixes:
-        base = root / prefix
-        if base.is_dir():
-            for path in base.rglob("*"):
-                if path.is_file() or path.is_symlink():
-                    found[path.relative_to(root).as_posix()] = path.read_bytes()
-    return found
 
 
 def _subset_changes(catalog: Catalog, charts: Sequence[str]) -> list[Change]:
@@ -40,7 +28,7 @@ def _subset_changes(catalog: Catalog, charts: Sequence[str]) -> list[Change]:
         recover(root)
         tree = compile_tree(catalog, charts)
         prefixes = [*(f"charts/{c}/" for c in charts), "values/"]
-        changes = diff_trees(tree, _existing(root, prefixes))
+        changes = diff_trees(tree, existing_files(root, prefixes))
         if not changes:
             try:
                 maps = json.loads((root / SIDECAR).read_text())

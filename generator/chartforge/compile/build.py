@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -77,10 +77,11 @@ def compile_tree(catalog: Catalog, charts: Collection[str] | None = None) -> dic
     return dict(sorted(tree.items()))
 
 
-def _existing(root: Path) -> dict[str, bytes]:
+def existing_files(root: Path, prefixes: Sequence[str] = OUTPUT_DIRS) -> dict[str, bytes]:
+    """Every file (and symlink) under ``root/<prefix>`` for each prefix, as ``{relative path: bytes}``."""
     found: dict[str, bytes] = {}
-    for top in OUTPUT_DIRS:
-        base = root / top
+    for prefix in prefixes:
+        base = root / prefix
         if base.is_dir():
             for path in base.rglob("*"):
                 if path.is_file() or path.is_symlink():
@@ -145,7 +146,7 @@ def build(root: Path | str = ".", *, check: bool = False, catalog: Catalog | Non
 
 
 def _build(root: Path, *, check: bool, catalog: Catalog | None) -> BuildResult:
-    have = _existing(root)
+    have = existing_files(root)
     inputs = _inputs_digest(root) if (root / "sources").is_dir() else ""
     unchanged = _stamp_matches(root, inputs, have) if inputs else None
     if unchanged is not None:
