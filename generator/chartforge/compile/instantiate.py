@@ -24,6 +24,7 @@ from chartforge.compile.assemble import assemble
 from chartforge.compile.catalog import Catalog, ChartSpec, load_catalog
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import merge, subchart_values, validate_values
+from chartforge.compile.linemap import located_template_error
 from chartforge.errors import ToolError, UsageError, UserError, ValuesError
 from chartforge.helm import template, write_values
 from chartforge.yamlio import did_you_mean, load_yaml, plain
@@ -192,8 +193,10 @@ def render_template(
     names the binary (default: ``$HELM``, ``PATH``, the project's ``.tools/bin``).
 
     Raises :class:`chartforge.errors.UserError` (unknown chart, variable or environment, values
-    the schema refuses, each with its location and a hint) and
-    :class:`chartforge.errors.ToolError` (helm failed).
+    the schema refuses, each with its location and a hint),
+    :class:`chartforge.errors.TemplateError` (a template of the chart failed in helm: at the
+    ``sources/`` line that wrote it once ``charts/`` is built, else the generated line) and
+    :class:`chartforge.errors.ToolError` (helm failed otherwise).
 
     Example::
 
@@ -259,7 +262,7 @@ def instantiate(
             except ToolError as exc:
                 given = sorted(str(k) for k in variables) + [k for k in PROCESS_ENV if k in os.environ]
                 if not given:
-                    raise
+                    raise located_template_error(catalog.root, exc) from exc
                 # Does the chart render with its defaults? Then the variables made it fail: a user error.
                 defaults = write_values(
                     assembled / "defaults.yaml", instance_values(catalog, chart, {}, environ={})
@@ -269,7 +272,7 @@ def instantiate(
                     template(binary, assembled / chart.name, release=fallback, values_files=[defaults],
                              kube_version=newest)  # fmt: skip
                 except ToolError:
-                    raise exc from None
+                    raise located_template_error(catalog.root, exc) from None
                 raise UserError(
                     f"chart {chart.name} does not render with these variables", key=", ".join(given),
                     hint=_helm_error(exc.stderr),

@@ -13,7 +13,8 @@ by each generated file's digest so a stale entry is never used. The same map of 
 per sources tree (:func:`chartforge.compile.jinja.shared`), so each template is compiled for it once
 per process (and kept on disk between runs, :mod:`chartforge.compile.bytecode`); the second
 rendering remains, since a marker a filter sees could change the text and only the real
-rendering is what ``build`` writes.
+rendering is what ``build`` writes. :func:`located_template_error` puts a helm template failure
+of ``render`` at the ``sources/`` line the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.compile.jinja import SourcesLoader, new_environment, shared
 from chartforge.compile.render import chart_context
 from chartforge.compile.sourcetree import sources_files
+from chartforge.errors import ChartforgeError, TemplateError, ToolError
+from chartforge.helmerrors import template_failure
 
 SIDECAR = Path(".chartforge") / "linemap.json"
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
@@ -243,3 +246,24 @@ class LineMap:
                 digest = ""
             self._fresh[generated] = digest == entry.get("sha256")
         return self._fresh[generated]
+
+
+def located_template_error(root: Path, exc: ToolError) -> ChartforgeError:
+    """A template of the chart itself failed: one line at the ``sources/`` line that wrote it (the
+    generated line as the hint), as ``check`` reports it; any other helm failure as helm said it."""
+    failure = template_failure(exc.stderr)
+    if failure is None:
+        return exc
+    origin = LineMap(root).origin(failure.generated, failure.line)
+    generated = f"{failure.generated}:{failure.line}"
+    if origin is None:  # charts/ not built from these sources: the generated line is all there is
+        return TemplateError(
+            f"helm template failed: {failure.cause}", path=failure.generated, line=failure.line
+        )
+    within = f" (in macro {origin.macro})" if origin.macro else ""
+    return TemplateError(
+        f"helm template failed: {failure.cause}{within}",
+        path=origin.path,
+        line=origin.line,
+        hint=f"generated {generated}",
+    )
