@@ -10,13 +10,12 @@ the run's findings point at ``sources/`` even on a fresh checkout.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from chartforge import codes
 from chartforge.compile.build import Change, build, compile_tree, diff_trees, existing_files
 from chartforge.compile.catalog import Catalog
-from chartforge.compile.linemap import SIDECAR, chart_line_maps, write_line_map
+from chartforge.compile.linemap import chart_line_maps, read_line_map, write_line_map
 from chartforge.compile.swap import build_lock, recover
 from chartforge.diagnostics import Diagnostic
 from chartforge.progress import Tracker
@@ -30,13 +29,7 @@ def _subset_changes(catalog: Catalog, charts: Sequence[str]) -> list[Change]:
         prefixes = [*(f"charts/{c}/" for c in charts), "values/"]
         changes = diff_trees(tree, existing_files(root, prefixes))
         if not changes:
-            try:
-                maps = json.loads((root / SIDECAR).read_text())
-            except (OSError, ValueError):
-                maps = {}
-            write_line_map(
-                root, {**(maps if isinstance(maps, dict) else {}), **chart_line_maps(catalog, tree)}
-            )
+            write_line_map(root, {**read_line_map(root), **chart_line_maps(catalog, tree)})
     return list(changes)
 
 

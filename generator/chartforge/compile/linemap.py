@@ -207,6 +207,15 @@ def chart_line_maps(catalog: Catalog, tree: Mapping[str, bytes]) -> dict[str, An
     return out
 
 
+def read_line_map(root: Path) -> dict[str, Any]:
+    """The sidecar's entries as written; empty when it is missing or damaged."""
+    try:
+        maps = json.loads((root / SIDECAR).read_text())
+    except (OSError, ValueError):
+        return {}
+    return maps if isinstance(maps, dict) else {}
+
+
 def write_line_map(root: Path, maps: Mapping[str, Any]) -> None:
     path = root / SIDECAR
     path.parent.mkdir(exist_ok=True)
@@ -221,10 +230,7 @@ class LineMap:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        try:
-            self.maps: dict[str, Any] = json.loads((root / SIDECAR).read_text())
-        except (OSError, ValueError):
-            self.maps = {}
+        self.maps = read_line_map(root)
         self._fresh: dict[str, bool] = {}
 
     def origin(self, generated: str, line: int) -> Origin | None:
