@@ -15,25 +15,26 @@ documents where it provably gives the same objects).
 
 from __future__ import annotations
 
-import itertools
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from chartforge import forkwork
+from chartforge.documents import Chunk as _Chunk
+from chartforge.documents import cut_point, split_documents
 from chartforge.errors import UserError
 from chartforge.yamlfast import load_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+FORK_MIN_CHARS = 512 * 1024  # a stream this large is parsed on two cores (parse_manifest_text)
+FORK_SHARE = 0.42  # this process's share of the text (it also forks, then rebuilds the child's records)
 
-_FIRST_MARKER = re.compile(r"(---|\.\.\.)(?=[ \t\r\n]|\Z)")
-_MARKER = re.compile(r"\n(---|\.\.\.)(?=[ \t\r\n]|\Z)")  # a literal first: a fast scan
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
-_CONTENT = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -85,38 +86,15 @@ class Manifest:
         return self.source or self.file
 
 
-@dataclass(frozen=True)
-class _Chunk:
-    index: int
-    line: int  # 1-based line of the chunk's first line in the stream
-    text: str
+_FIELDS = tuple(f.name for f in fields(Manifest))
 
 
-def split_documents(text: str) -> Iterator[_Chunk]:
-    """Yield the YAML documents of ``text`` with their index and first line.
-
-    A ``---`` line always starts a document; text before the first marker or after a
-    ``...`` end marker is a document only if it holds more than comments. The marker
-    itself is blanked (not removed) so line and column numbers inside a chunk still
-    match the stream.
-    """
-    index = 0
-    body_start, body_line, prefix, explicit = 0, 1, "", False
-    line, scanned = 1, 0
-    first = _FIRST_MARKER.match(text)
-    for match in itertools.chain([first] if first else [], _MARKER.finditer(text)):
-        start = match.start(1)
-        line += text.count("\n", scanned, start)
-        scanned = start
-        body = prefix + text[body_start:start]
-        if explicit or _CONTENT.search(body):
-            yield _Chunk(index, body_line, body)
-            index += 1
-        body_start, body_line, prefix = match.end(), line, "   "
-        explicit = match.group(1) == "---"
-    body = prefix + text[body_start:]
-    if explicit or _CONTENT.search(body):
-        yield _Chunk(index, body_line, body)
+def _built(values: tuple[Any, ...]) -> Manifest:
+    """``Manifest(*values)`` in one step: the instance dict filled at once (what the frozen
+    ``__init__`` does one ``object.__setattr__`` at a time); a parse makes thousands."""
+    record = object.__new__(Manifest)
+    record.__dict__.update(zip(_FIELDS, values, strict=True))
+    return record
 
 
 def _meta(obj: dict[str, Any]) -> tuple[str, str]:
@@ -128,6 +106,14 @@ def _meta(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def _from_object(obj: object, file: str, chunk: _Chunk, source: str, item: int | None) -> Manifest:
+    raw = chunk.text if item is None else ""
+    if type(obj) is dict:
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if type(api_version) is str and type(kind) is str and api_version and kind:  # most: one step
+            name, namespace = _meta(obj)
+            return _built(
+                (file, chunk.index, chunk.line, api_version, kind, name, namespace, source, item, None, None, obj, raw)
+            )  # fmt: skip
     base = {
         "file": file,
         "document_index": chunk.index,
@@ -151,7 +137,7 @@ def _from_object(obj: object, file: str, chunk: _Chunk, source: str, item: int |
         error=f"missing or empty {' and '.join(missing)}" if missing else None,
         error_line=chunk.line if missing else None,
         obj=obj,
-        raw=chunk.text if item is None else "",
+        raw=raw,
     )
 
 
@@ -181,11 +167,52 @@ def _parse_chunk(file: str, chunk: _Chunk) -> Iterator[Manifest]:
     yield _from_object(obj, file, chunk, source, None)
 
 
-def parse_manifest_text(text: str, file: str = "<stdin>") -> list[Manifest]:
-    """Parse a multi-document YAML string (e.g. ``helm template`` output) into records."""
+def _parse_part(text: str, file: str, first_line: int = 1) -> tuple[list[Manifest], int]:
+    """The records of ``text``, and the document index a part that follows it starts at."""
     resources: list[Manifest] = []
-    for chunk in split_documents(text):
+    count = 0
+    for chunk in split_documents(text, first_line):
         resources.extend(_parse_chunk(file, chunk))
+        count = chunk.index + 1
+    return resources, count
+
+
+def _rows(text: str, file: str, first_line: int) -> tuple[int, list[tuple[Any, ...]]]:
+    """:func:`_parse_part` as plain tuples (what :mod:`.forkwork` sends back from the child)."""
+    resources, count = _parse_part(text, file, first_line)
+    return count, [tuple(m.__dict__[name] for name in _FIELDS) for m in resources]
+
+
+def _from_row(row: tuple[Any, ...], index_offset: int) -> Manifest:
+    record = _built(row)
+    record.__dict__["document_index"] += index_offset  # the child counted from its first document
+    return record
+
+
+def parse_manifest_text(text: str, file: str = "<stdin>") -> list[Manifest]:
+    """Parse a multi-document YAML string (e.g. ``helm template`` output) into records.
+
+    A stream of ``FORK_MIN_CHARS`` or more is cut at a document marker and its second part
+    parsed by a forked child (:mod:`.forkwork`) while this process parses the first: the same
+    records, in the same order, as one process gives (the child's share is parsed here again
+    if the child gives nothing).
+    """
+    cut = cut_point(text, FORK_SHARE) if len(text) >= FORK_MIN_CHARS else 0
+    rest_line = text.count("\n", 0, cut) + 1
+    child = forkwork.start(lambda: _rows(text[cut:], file, rest_line)) if cut else None
+    if child is None:
+        return _parse_part(text, file)[0]
+    try:
+        resources, count = _parse_part(text[:cut], file)
+    except BaseException:
+        child.cancel()
+        raise
+    rows = child.result()
+    if isinstance(rows, tuple):
+        resources.extend(_from_row(row, count) for row in rows[1])
+    else:  # the child gave nothing: its share parsed here, the same records
+        rest, _ = _parse_part(text[cut:], file, rest_line)
+        resources.extend(replace(m, document_index=m.document_index + count) for m in rest)
     return resources
 
 

@@ -50,7 +50,6 @@ try:
 except ImportError:  # pragma: no cover - the wheel is a declared dependency
     yaml_rs = None  # type: ignore[assignment]
 
-_LONG_LINE = re.compile(r"(?:\A|\n)[^\n]{1024}")  # libyaml's bound on an implicit key
 _DEEP = re.compile(r"\n[ -]{200}")  # nesting as deep as KubeLoader's recursion
 _DEEP_ALIASED = re.compile(r"\n[ -]{45}")  # twice that nesting stays under yamlbound.MAX_DEPTH
 _NAME = re.compile(r"[A-Za-z0-9_-]+")  # anchor names libyaml accepts
@@ -64,6 +63,7 @@ _INDICATORS = frozenset("!@`%|>[]{},?:&*")
 _NUMBER_START = frozenset("0123456789_.+-")
 _MAX_ALIASED_TEXT = 800_000  # own nodes + replayed events stay under yamlbound.MAX_NODES
 _safe_tokens: set[str] = set()  # tokens found safe
+_safe_lines: set[str] = set()  # lines found printable, shorter than 1,024 and of safe tokens
 _reasons: dict[str, str] = {}  # tokens found unsafe, and why
 _CACHE_LIMIT = 200_000
 
@@ -160,29 +160,47 @@ def _alias_reason(text: str) -> str | None:
     return None
 
 
+def _tokens_reason(tokens: list[str]) -> str | None:
+    if _safe_tokens.issuperset(tokens):
+        return None
+    for token in set(tokens) - _safe_tokens:
+        reason = _reasons.get(token) or _token_reason(token)
+        if reason is not None:
+            if len(_reasons) < _CACHE_LIMIT:
+                _reasons[token] = reason
+            return f"{reason} {token!r}"
+        if len(_safe_tokens) < _CACHE_LIMIT:
+            _safe_tokens.add(token)
+    return None
+
+
 def unsafe_reason(text: str) -> str | None:
-    """Why ``text`` must be read by KubeLoader, or None when yaml_rs provably reads it the same."""
+    """Why ``text`` must be read by KubeLoader, or None when yaml_rs provably reads it the same.
+
+    The character, length and token checks hold line by line, so a line found clean once (in
+    this document or an earlier one: helm output repeats most lines) is not checked again.
+    """
     if "\\" in text:
         return "backslash"
     if "<<" in text:
         return "merge key"
-    if not text.replace("\n", "").isprintable():  # tab, CR, controls, BOM, NEL, separators, nbsp…
-        return "special character"
-    if len(text) >= 1024 and _LONG_LINE.search(text):
-        return "long line"
+    lines = text.split("\n")
+    new = () if _safe_lines.issuperset(lines) else set(lines) - _safe_lines
+    for line in new:
+        if not line.isprintable():  # tab, CR, controls, BOM, NEL, separators, nbsp…
+            return "special character"
+    for line in new:
+        if len(line) >= 1024:
+            return "long line"
     aliased = "*" in text  # KubeLoader then bounds the document (yamlbound)
     if (_DEEP_ALIASED if aliased else _DEEP).search(text):
         return "deep nesting"
-    tokens = text.split()
-    if not _safe_tokens.issuperset(tokens):  # most documents: every token seen and safe
-        for token in set(tokens) - _safe_tokens:
-            reason = _reasons.get(token) or _token_reason(token)
-            if reason is not None:
-                if len(_reasons) < _CACHE_LIMIT:
-                    _reasons[token] = reason
-                return f"{reason} {token!r}"
-            if len(_safe_tokens) < _CACHE_LIMIT:
-                _safe_tokens.add(token)
+    for line in new:
+        reason = _tokens_reason(line.split())
+        if reason is not None:
+            return reason
+        if len(_safe_lines) < _CACHE_LIMIT:  # printable, short, every token safe
+            _safe_lines.add(line)
     if aliased and len(text) > _MAX_ALIASED_TEXT:
         return "large document with '*'"
     if aliased or "&" in text:
