@@ -5,23 +5,43 @@ parts, ``helm template``-style with ``# Source:`` comments) into one multi-docum
 then times, side by side in one run (best of ``--repeat``):
 
 - parsing alone, as chartforge parses (``yaml_rs`` for the documents :mod:`chartforge.yamlfast`
-  proves it reads as KubeLoader does, KubeLoader for the rest), and with KubeLoader for every
+  proves it reads as KubeLoader does, KubeLoader for the rest; a stream this large on two cores
+  when one is idle, :mod:`chartforge.forkwork`), on one core, and with KubeLoader for every
   document (the parser before; same objects), paired;
 - built-in validation alone;
-- the built-in engine end to end (parse + validate);
+- the built-in engine end to end, on one core too, and with its validators compiled again;
 - the kubeconform engine end to end (parse + write + kubeconform + map results back);
 - plain ``kubeconform -strict`` on the same file, as a shell loop would run it;
+- the whole ``chartforge validate --engine builtin`` command, a new process each time;
 - both engines over the whole supported range (7 versions, the file parsed once).
+
+What "end to end" holds on each side (the issue's target compares the first two):
+
+- ``builtin: end to end``: in this Python process (interpreter started, modules imported, the
+  validators compiled in an earlier round, as in a ``chartforge check`` that validates many
+  renderings): read the file, split, pre-scan, parse, build the records, validate, the report
+  with its results in order. No interpreter start-up, no output written.
+- ``plain kubeconform -strict``: a new process each time: start-up, read, parse, the 4 schemas
+  read from the local cache (no network) and compiled, validation on ``-n`` workers (one per
+  CPU), a one-line summary.
+- ``builtin: end to end, validators compiled again``: the first, plus reading and compiling the
+  schemas as kubeconform does in every run.
+- ``chartforge validate --engine builtin`` (whole command): a new process each time, like the
+  plain kubeconform run: interpreter start-up, imports, the CLI, JSON records of every resource
+  written (to /dev/null). Bytecode is written or not as the environment says
+  (``PYTHONDONTWRITEBYTECODE``, printed).
 
 Usage: ``python bench/bench_validate.py [--resources 4000] [--repeat 3]``. Not a test: it
 prints a table and never fails on numbers. The measures run interleaved (A B C … A B C …), the
-best of ``--repeat`` kept for each, so a change of machine load hits them all alike.
+best of ``--repeat`` kept for each, so a change of machine load hits them all alike; the load
+average is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,10 +51,11 @@ from typing import Any
 
 import yaml
 
-from chartforge import manifests, proc, tools, yamlfast, yamlload
+from chartforge import forkwork, manifests, proc, tools, yamlfast, yamlload
 from chartforge.compile.catalog import load_catalog
+from chartforge.documents import split_documents
 from chartforge.kube import KubeVersion
-from chartforge.manifests import split_documents
+from chartforge.validate import builtin as builtin_engine
 from chartforge.validate import load_manifests, validate_resources
 from chartforge.validate.builtin import BuiltinEngine
 from chartforge.validate.kubeconform import KubeconformEngine
@@ -127,6 +148,33 @@ def interleaved(
     return [(label, seconds, checks) for (label, _, checks), seconds in zip(measures, best, strict=True)]
 
 
+def one_core(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with the parse kept in this process (``CHARTFORGE_PARSE_FORK=never``)."""
+
+    def run() -> object:
+        before = os.environ.get(forkwork.MODE_ENV)
+        os.environ[forkwork.MODE_ENV] = "never"
+        try:
+            return fn()
+        finally:
+            if before is None:
+                del os.environ[forkwork.MODE_ENV]
+            else:
+                os.environ[forkwork.MODE_ENV] = before
+
+    return run
+
+
+def recompiled(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with the built-in engine's compiled validators dropped first (read and compiled again)."""
+
+    def run() -> object:
+        builtin_engine._COMPILED.clear()
+        return fn()
+
+    return run
+
+
 def kubeloader_only(path: Path) -> object:
     """``load_manifests`` with KubeLoader for every document (the parser before yamlfast)."""
     fast = manifests.load_document
@@ -154,6 +202,10 @@ def main() -> int:
             f"{n} resources, {manifest.stat().st_size / 1e6:.1f} MB, Kubernetes {args.version}, "
             f"{os.cpu_count()} cores, kubeconform: {binary or 'not found'}"
         )
+        load_before = os.getloadavg()
+        print(f"load average: {' '.join(f'{x:.2f}' for x in load_before)}; fork mode: "
+              f"{os.environ.get(forkwork.MODE_ENV, 'auto')} (two cores now: {forkwork.usable()}); "
+              f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")  # fmt: skip
 
         start = time.perf_counter()
         store = SchemaStore(args.version, crd_dir=CRD_DIR)
@@ -180,8 +232,16 @@ def main() -> int:
         def builtin_run(vs: list[str]) -> Callable[[], object]:
             return lambda: validate_resources(load_manifests([manifest]), vs, engine=builtin, crd_dir=CRD_DIR)
 
+        command = [sys.executable, "-m", "chartforge", "-C", str(ROOT), "validate", "--engine", "builtin",
+                   "-k", args.version, "-o", "json", "-m", str(manifest)]  # fmt: skip
+
+        def whole_command() -> object:
+            with open(os.devnull, "w") as devnull:
+                return subprocess.run(command, stdout=devnull, check=False)
+
         measures: list[tuple[str, Callable[[], object], int]] = [
             ("parse only (yaml_rs where proven, else KubeLoader)", lambda: load_manifests([manifest]), n),
+            ("parse only, one core", one_core(lambda: load_manifests([manifest])), n),
             ("parse only, KubeLoader for every document (before)", lambda: kubeloader_only(manifest), n),
             (
                 "builtin: validation only",
@@ -189,6 +249,9 @@ def main() -> int:
                 n,
             ),
             ("builtin: end to end", builtin_run(versions), n),
+            ("builtin: end to end, one core", one_core(builtin_run(versions)), n),
+            ("builtin: end to end, validators compiled again", recompiled(builtin_run(versions)), n),
+            ("chartforge validate --engine builtin (whole command)", whole_command, n),
         ]
         if binary:
             engine = KubeconformEngine(binary)
@@ -241,9 +304,18 @@ def main() -> int:
             rate[f"builtin: {len(all_versions)} versions, parse once"]
             / rate[f"kubeconform engine: {len(all_versions)} versions"]
         )
+        plain_rate = rate["plain kubeconform -strict (one run)"]
         print(f"builtin / kubeconform engine (end to end, 1 version): {e2e:.2f}x")
         print(f"builtin / plain kubeconform (end to end, 1 version):  {plain_ratio:.2f}x")
+        for label in (
+            "builtin: end to end, one core",
+            "builtin: end to end, validators compiled again",
+            "chartforge validate --engine builtin (whole command)",
+        ):
+            print(f"  {label.removeprefix('builtin: ')} / plain kubeconform: {rate[label] / plain_rate:.2f}x")
         print(f"builtin / kubeconform engine ({len(all_versions)} versions):           {multi:.2f}x")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}, after: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
     return 0
 
 

@@ -212,4 +212,5 @@ def results_sorted(
     results: Sequence[ResourceResult], resources: Sequence[Manifest]
 ) -> tuple[ResourceResult, ...]:
     order = {id(r): i for i, r in enumerate(resources)}
-    return tuple(sorted(results, key=lambda r: (order[id(r.resource)], version_key(r.kubernetes_version))))
+    rank = {v: version_key(v) for v in {r.kubernetes_version for r in results}}  # each version parsed once
+    return tuple(sorted(results, key=lambda r: (order[id(r.resource)], rank[r.kubernetes_version])))
