@@ -63,7 +63,7 @@ _INDICATORS = frozenset("!@`%|>[]{},?:&*")
 _NUMBER_START = frozenset("0123456789_.+-")
 _MAX_ALIASED_TEXT = 800_000  # own nodes + replayed events stay under yamlbound.MAX_NODES
 _safe_tokens: set[str] = set()  # tokens found safe
-_safe_lines: set[str] = set()  # lines found printable, shorter than 1,024 and of safe tokens
+_safe_lines: set[str] = set()  # lines printable, shorter than 1,024, under 45 of " -", of safe tokens
 _reasons: dict[str, str] = {}  # tokens found unsafe, and why
 _CACHE_LIMIT = 200_000
 
@@ -177,8 +177,8 @@ def _tokens_reason(tokens: list[str]) -> str | None:
 def unsafe_reason(text: str) -> str | None:
     """Why ``text`` must be read by KubeLoader, or None when yaml_rs provably reads it the same.
 
-    The character, length and token checks hold line by line, so a line found clean once (in
-    this document or an earlier one: helm output repeats most lines) is not checked again.
+    The character, length, depth and token checks hold line by line, so a line found clean once
+    (in this document or an earlier one: helm output repeats most lines) is not checked again.
     """
     if "\\" in text:
         return "backslash"
@@ -193,13 +193,15 @@ def unsafe_reason(text: str) -> str | None:
         if len(line) >= 1024:
             return "long line"
     aliased = "*" in text  # KubeLoader then bounds the document (yamlbound)
-    if (_DEEP_ALIASED if aliased else _DEEP).search(text):
+    # a line found clean starts with fewer than _DEEP_ALIASED's 45 of " -": only new lines can match
+    deep = [line for line in new if len(line) - len(line.lstrip(" -")) >= 45]
+    if deep and (_DEEP_ALIASED if aliased else _DEEP).search(text):
         return "deep nesting"
     for line in new:
         reason = _tokens_reason(line.split())
         if reason is not None:
             return reason
-        if len(_safe_lines) < _CACHE_LIMIT:  # printable, short, every token safe
+        if len(_safe_lines) < _CACHE_LIMIT and line not in deep:  # printable, short, shallow, safe tokens
             _safe_lines.add(line)
     if aliased and len(text) > _MAX_ALIASED_TEXT:
         return "large document with '*'"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import random
+import re
 from pathlib import Path
 
 import pytest
 
 from chartforge.errors import UserError
-from chartforge.manifests import load_manifests, parse_manifest_text, split_documents
+from chartforge.manifests import load_manifests, parse_manifest_text, source_comment, split_documents
 
 HELM_OUTPUT = """\
 ---
@@ -151,3 +153,17 @@ def test_fast_loader_matches_pyyaml_on_plain_documents() -> None:
     assert parse_manifest_text("apiVersion: v1\nkind: X\n" + text)[0].obj == {
         "apiVersion": "v1", "kind": "X", **yaml.safe_load(text),
     }  # fmt: skip
+
+
+def test_the_source_comment_is_read_as_the_multiline_regex_reads_it() -> None:
+    """``source_comment`` replaced ``^# Source: (\\S.*?)\\s*$`` (multi-line): the same on every input
+    made of the pieces where the two could part (line starts, blanks of every kind, line breaks
+    that are not ``\\n``)."""
+    regex = re.compile(r"^# Source: (\S.*?)\s*$", re.MULTILINE)
+    pieces = ["# Source: ", "# Source:", "\n", " ", "\t", "\r", "\f", "\x0b", "\x85", "\u2028", "\xa0",
+              "a", "b/c.yaml", "#", "x# Source: y"]  # fmt: skip
+    rng = random.Random(15)
+    for _ in range(100_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        found = regex.search(text)
+        assert source_comment(text) == (found.group(1) if found else ""), repr(text)

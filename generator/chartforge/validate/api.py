@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from chartforge import gcpause
 from chartforge.manifests import Manifest
 from chartforge.project import Project
 from chartforge.validate.engine import Engine, EngineName, make_engine
@@ -45,6 +46,17 @@ def validate_jobs(
     reaching an engine. Raises ``UserError`` for an unsupported version, ``ToolError`` when
     kubeconform fails.
     """
+    with gcpause.paused():  # thousands of results at once, no cycle among them
+        return _validate_jobs(jobs, engine, crd_dir, cache_root, kubeconform)
+
+
+def _validate_jobs(
+    jobs: Sequence[Job],
+    engine: EngineName | Engine,
+    crd_dir: Path | None,
+    cache_root: Path | None,
+    kubeconform: str | None,
+) -> list[ValidationReport]:
     runner = make_engine(engine, kubeconform=kubeconform) if isinstance(engine, str) else engine
     wanted = [tuple(sorted({normalize_version(v) for v in job.versions}, key=version_key)) for job in jobs]
     results: list[list[ResourceResult]] = [[] for _ in jobs]
