@@ -106,6 +106,25 @@ def test_a_value_marshal_cannot_write_a_failure_or_a_killed_child_give_none() ->
             raise AssertionError("the cancelled child was not reaped")
         except ChildProcessError:
             pass
+        # interrupted while waiting (as Ctrl-C or SIGTERM would): the child is killed, not awaited
+        import signal
+        def interrupt(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+        signal.signal(signal.SIGALRM, interrupt)
+        child = forkwork.start(lambda: time.sleep(60))
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        started = time.monotonic()
+        try:
+            child.result()
+            raise AssertionError("not interrupted")
+        except KeyboardInterrupt:
+            pass
+        assert time.monotonic() - started < 10
+        try:
+            os.waitpid(child._pid, 0)
+            raise AssertionError("the interrupted child was not reaped")
+        except ChildProcessError:
+            pass
         """
     )
 

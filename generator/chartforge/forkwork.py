@@ -57,9 +57,11 @@ class Child:
         try:
             while block := os.read(self._fd, _READ):
                 chunks.append(block)
-        finally:
-            os.close(self._fd)
-            _, status = os.waitpid(self._pid, 0)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): no waiting for the child's work
+            self.cancel()
+            raise
+        os.close(self._fd)
+        _, status = os.waitpid(self._pid, 0)
         data = b"".join(chunks)
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and data[:1] == b"1"):
             return None
