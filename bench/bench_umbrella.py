@@ -86,7 +86,9 @@ def main() -> None:
             build(code, project)
             sizes[side] = (project / "charts" / UMBRELLA / "values.schema.json").stat().st_size
             for stubs in (False, True):
-                charts[side, stubs] = layout(project, Path(tmp) / side / ("stubs" if stubs else "full"), stubs=stubs)
+                charts[side, stubs] = layout(
+                    project, Path(tmp) / side / ("stubs" if stubs else "full"), stubs=stubs
+                )
         values = Path(tmp) / "A" / "project" / "values" / "production.yaml"
         for _ in range(args.repeat):
             for helm in helms:
@@ -102,7 +104,9 @@ def main() -> None:
     print(f"# umbrella helm lint/template, {args.charts} synthetic charts: A = this checkout, B = {sides['B']}; "
           f"{args.repeat} paired round(s), load average {min(loads):.1f}–{max(loads):.1f}")  # fmt: skip
     print(f"# umbrella values.schema.json: A {sizes['A'] / 1024:.0f} KiB, B {sizes['B'] / 1024:.0f} KiB\n")
-    print("| helm | call | A CPU | B CPU | A/B CPU | A wall | B wall | A/B wall |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "| helm | call | A CPU | B CPU | A/B CPU | A wall | B wall | A/B wall |\n|---|---|---|---|---|---|---|---|"
+    )
     for (helm, verb), by_side in results.items():
         a, b = by_side["A"], by_side["B"]
         cpu = [statistics.median(x[1] for x in s) for s in (a, b)]
