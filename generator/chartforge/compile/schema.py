@@ -140,7 +140,11 @@ def values_yaml(catalog: Catalog, chart: ChartSpec) -> str:
         generated.header("values.yaml", f"sources/charts/{chart.name}/parameters.yaml").rstrip("\n"),
         f"# Default values for {chart.name} {chart.version}. Every key is described in README.md and",
         "# checked by values.schema.json"
-        + (" (a sub-chart's section: by that sub-chart's own values.schema.json)." if chart.is_umbrella else "."),
+        + (
+            " (a sub-chart's section: by that sub-chart's own values.schema.json)."
+            if chart.is_umbrella
+            else "."
+        ),
         "",
         "## @section Global parameters",
     ]
