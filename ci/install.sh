@@ -8,6 +8,7 @@
 #     gnupg (provenance), redis-server, curl and nodejs (tests of the charts' bootstrap scripts),
 #     prometheus (promtool, Prometheus) and prometheus-pushgateway (observability's alerts and Pushgateway),
 #     postgresql-15, pgbouncer, patroni and etcd-server (tests of postgresql-ha's scripts)
+#   - yaml-language-server (npm, into .tools/node; Debian's npm when missing) for the editor-schema test
 # Idempotent: re-running skips what is already there. A helm already on PATH is accepted.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +30,7 @@ command -v gpg >/dev/null 2>&1 || need_apt+=(gnupg)  # chart provenance (.prov) 
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # redis-cluster script tests
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)  # redis-cluster zones.sh/volumes.sh tests
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)  # mongodb-sharded bootstrap script tests
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)  # yaml-language-server (step 5)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)  # observability alert rules (promtool test rules)
 command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)  # observability Pushgateway test
 # postgresql-ha script tests: real PostgreSQL 15, PgBouncer, Patroni and etcd on 127.0.0.1
@@ -76,6 +78,17 @@ if ! command -v kubeconform >/dev/null 2>&1 && [ ! -x "$bin/kubeconform" ]; then
     log "kubeconform: copied from ../shared/bin"
   else
     log "kubeconform not found; the built-in validation engine will be used"
+  fi
+fi
+
+# 5. yaml-language-server (npm), the editors' YAML server: tests/test_editor_schema_lsp.py drives it to
+#    prove values/<env>.yaml completes every sub-chart key through values/values.schema.json.
+if ! command -v yaml-language-server >/dev/null 2>&1 && [ ! -x "$bin/yaml-language-server" ]; then
+  log "npm: yaml-language-server -> $bin/yaml-language-server"
+  if npm install --prefix "$tools/node" --no-audit --no-fund --silent yaml-language-server@1.19.2 >/dev/null; then
+    ln -sf ../node/node_modules/.bin/yaml-language-server "$bin/yaml-language-server"
+  else
+    log "warning: npm install yaml-language-server failed; the editor-schema test will fail"
   fi
 fi
 

@@ -1,4 +1,4 @@
-"""schema: one parameter spec → values.yaml comments, strict schema, README rows; umbrella nesting."""
+"""schema: one parameter spec → values.yaml comments, strict schema, README rows; the umbrella's own schema."""
 
 from __future__ import annotations
 
@@ -45,17 +45,19 @@ def test_subchart_schema_accepts_what_helm_injects(catalog: Any) -> None:
     assert not list(validator.iter_errors(injected))
 
 
-def test_umbrella_schema_nests_subchart_schemas(catalog: Any) -> None:
+def test_umbrella_schema_holds_its_own_values_and_each_subchart_switch(catalog: Any) -> None:
     suite = catalog.chart("suite")
-    full = schema.chart_schema(catalog, suite)
-    assert set(full["properties"]) == {"global", "alpha", "beta"}
-    assert full["properties"]["alpha"]["properties"]["replicaCount"]["type"] == "integer"
-    validator = jsonschema.Draft7Validator(full)
+    own = schema.chart_schema(catalog, suite)
+    assert set(own["properties"]) == {"global", "alpha", "beta"}
+    assert set(own["properties"]["alpha"]["properties"]) == {"enabled"}  # helm checks the rest
+    validator = jsonschema.Draft7Validator(own)
     values = umbrella_defaults(catalog)
     assert not list(validator.iter_errors(values))
     values["alpha"]["replicaCount"] = "three"
-    assert list(validator.iter_errors(values))
-    values["alpha"]["replicaCount"] = 3
+    assert not list(validator.iter_errors(values)), "the sub-chart's own schema checks its section"
+    values["alpha"]["enabled"] = "yes"
+    assert list(validator.iter_errors(values)), "the condition key is the umbrella's: a boolean"
+    values["alpha"]["enabled"] = True
     values["global"]["typo"] = 1
     assert list(validator.iter_errors(values)), "the umbrella's own global is strict"
 

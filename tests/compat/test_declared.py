@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from chartforge.compat.charts import load_input
 from chartforge.compile.build import build
 from tests.conftest import ROOT, require_tool, run_cli
 
@@ -61,7 +62,7 @@ def test_deprecated_alias_is_accepted_mapped_and_warned(project: Path, tmp_path:
     alias = schema["properties"]["pgbouncer"]["properties"]["portNumber"]
     assert alias["deprecated"] is True and alias["x-chartforge-renamed-to"] == "pgbouncer.port"
     assert alias["type"] == "integer" and alias["minimum"] == 1024 and "default" not in alias
-    umbrella = json.loads((project / "charts" / "spotify-ai-agent" / "values.schema.json").read_text())
+    umbrella = load_input(project / "charts" / "spotify-ai-agent").schema  # as helm applies it: nested
     assert "portNumber" in umbrella["properties"]["postgresql-ha"]["properties"]["pgbouncer"]["properties"]
 
     def helm_run(*args: str, helm: str = helm) -> subprocess.CompletedProcess[str]:

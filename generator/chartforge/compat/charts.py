@@ -19,6 +19,7 @@ from chartforge import helm as helmcmd
 from chartforge.compat.objects import Rendering
 from chartforge.compat.semver import Reason, SemverResult, compare_schemas
 from chartforge.compat.upgrade import upgrade_check
+from chartforge.compile.umbrellaschema import nest
 from chartforge.errors import UserError
 from chartforge.tools import Helm
 
@@ -35,6 +36,47 @@ class ChartInput:
 
     @property
     def schema(self) -> dict[str, Any]:
+        """The values schema as helm applies it: the chart's own with each sub-chart's nested under its
+        key (helm checks a sub-chart's section against the sub-chart's schema), so a breaking change
+        of a sub-chart is one of the chart that embeds it."""
+        return self._nested(depth=8)
+
+    def _nested(self, depth: int) -> dict[str, Any]:
+        if depth == 0:  # a file:// cycle: no chart nests this deep
+            raise UserError("dependencies nest more than 8 levels deep (a cycle?)", path=self.label)
+        subs = {key: sub._nested(depth - 1) for key, sub in self.subcharts().items()}
+        subs = {key: found for key, found in subs.items() if found}
+        return nest(self.own_schema, subs) if subs else self.own_schema
+
+    def subcharts(self) -> dict[str, ChartInput]:
+        """Each dependency by its values key: under ``charts/`` (a directory or a packaged ``.tgz``), or
+        at its ``file://`` path beside a chart directory."""
+        found: dict[str, ChartInput] = {}
+        for dep in self.chart_yaml.get("dependencies") or []:
+            if not isinstance(dep, dict) or not dep.get("name"):
+                continue
+            name = str(dep["name"])
+            key = str(dep.get("alias") or name)
+            prefix = f"charts/{name}/"
+            inner = {p[len(prefix) :]: b for p, b in self.files.items() if p.startswith(prefix)}
+            if inner:
+                found[key] = ChartInput(f"{self.label}/{prefix}", self.path / prefix, inner, self.kind)
+                continue
+            for path, data in sorted(self.files.items()):
+                if path.startswith(f"charts/{name}-") and path.endswith(".tgz") and path.count("/") == 1:
+                    sub = tgz_input(data, f"{self.label}/{path}")
+                    if sub.name == name:
+                        found[key] = sub
+                        break
+            repo = str(dep.get("repository", ""))
+            if key not in found and self.kind == "dir" and repo.startswith("file://"):
+                where = (self.path / repo[len("file://") :]).resolve()
+                if (where / "Chart.yaml").is_file():
+                    found[key] = load_input(where)
+        return found
+
+    @property
+    def own_schema(self) -> dict[str, Any]:
         raw = self.files.get("values.schema.json")
         if raw is None:
             return {}

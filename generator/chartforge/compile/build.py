@@ -24,6 +24,7 @@ from chartforge.compile.linemap import chart_line_maps, write_line_map
 from chartforge.compile.schemaerrors import sorted_errors
 from chartforge.compile.sourcetree import sources_files
 from chartforge.compile.swap import TREES, build_lock, recover, replace_trees
+from chartforge.compile.umbrellaschema import EDITOR_SCHEMA, editor_schema_json
 from chartforge.errors import ValuesError, ValuesErrors, raise_all
 
 OUTPUT_DIRS = TREES
@@ -74,6 +75,8 @@ def compile_tree(catalog: Catalog, charts: Collection[str] | None = None) -> dic
         except ValuesError as exc:
             problems.append(exc)
     raise_all(sorted_errors(problems))
+    if catalog.environments:  # for editors of values/<env>.yaml (umbrellaschema)
+        tree[f"values/{EDITOR_SCHEMA}"] = editor_schema_json(catalog).encode("utf-8")
     return dict(sorted(tree.items()))
 
 

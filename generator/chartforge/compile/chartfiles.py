@@ -15,6 +15,7 @@ from chartforge.compile.declared import (
 from chartforge.compile.helpers import trim_helpers
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.render import chart_context, render_chart_files
+from chartforge.compile.umbrellaschema import nested_schema
 from chartforge.compile.unquoted import check_quoting
 from chartforge.yamlio import dump, load_yaml, plain, read_text
 
@@ -193,7 +194,9 @@ def chart_files(catalog: Catalog, chart: ChartSpec) -> dict[str, str]:
         ".helmignore": HELMIGNORE,
     }
     rendered_files = render_chart_files(catalog, chart)
-    check_quoting(catalog, chart, rendered_files, values_schema)
+    # the umbrella's templates may read a sub-chart's section: what it can hold is in the sub-chart's schema
+    whole = nested_schema(catalog, chart) if chart.is_umbrella else values_schema
+    check_quoting(catalog, chart, rendered_files, whole)
     for rendered in rendered_files:
         files[rendered.path] = rendered.text
     files = with_deprecations(chart.name, files, load_declared(chart.source_dir, catalog.root).deprecations)

@@ -1,8 +1,9 @@
 """Per-environment umbrella values: validate ``sources/environments/<env>.yaml``, emit ``values/``.
 
-Each environment file is checked against the umbrella's schema (after merging the charts'
-defaults, as Helm does) at build time; errors point at the line of the offending key and
-suggest the closest valid key for typos.
+Each environment file is checked against the umbrella's values as a whole (its schema with every
+sub-chart's nested, :func:`chartforge.compile.umbrellaschema.nested_schema`; after merging the
+charts' defaults, as Helm does) at build time, disabled sub-charts included; errors point at the
+line of the offending key and suggest the closest valid key for typos.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from chartforge.compile import generated, schema
 from chartforge.compile.catalog import Catalog, ChartSpec
 from chartforge.compile.schemaerrors import values_problems
 from chartforge.compile.sourcetree import contained
+from chartforge.compile.umbrellaschema import EDITOR_SCHEMA, nested_schema
 from chartforge.errors import ValuesError, raise_all
 from chartforge.yamlio import load_yaml_text, plain, read_text
 
@@ -73,7 +75,8 @@ def validate_values(catalog: Catalog, chart: ChartSpec, data: Any, *, display: s
     merged = merge(defaults, plain(data))
     if not chart.is_umbrella:
         merged.setdefault("global", {p.name: p.default_value() for p in catalog.global_params})
-    raise_all(values_problems(schema.chart_schema(catalog, chart), merged, data, display=display))
+    whole = nested_schema(catalog, chart) if chart.is_umbrella else schema.chart_schema(catalog, chart)
+    raise_all(values_problems(whole, merged, data, display=display))
     return dict(merged)
 
 
@@ -87,7 +90,7 @@ def environment_values(catalog: Catalog, env: str) -> str:
     umbrella = catalog.chart(catalog.umbrella)
     validate_values(catalog, umbrella, data, display=display)
     header = (
-        generated.schema_modeline(f"../charts/{umbrella.name}/values.schema.json")
+        generated.schema_modeline(EDITOR_SCHEMA)
         + generated.header(display, display)
         + f"# Values for the {umbrella.name} umbrella chart in the {env} environment:\n"
         f"#   helm install {umbrella.name} {catalog.registry.url or 'oci://REGISTRY/NS'}/{umbrella.name} \\\n"

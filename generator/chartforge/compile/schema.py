@@ -3,7 +3,9 @@
 Sub-chart schemas accept what Helm injects into a sub-chart (``global``, the dependency's
 ``enabled`` condition key) so they keep working when used under an umbrella; declared objects
 get ``additionalProperties: false`` so a typo in a values file fails instead of passing
-silently. The umbrella's schema nests each sub-chart's schema under its name.
+silently. The umbrella's schema holds only its own values and each sub-chart key with its
+condition key: helm checks a sub-chart's section against the sub-chart's own schema
+(:mod:`chartforge.compile.umbrellaschema` has the whole, nested, for the build and editors).
 """
 
 from __future__ import annotations
@@ -44,19 +46,16 @@ def global_schema(catalog: Catalog, *, strict: bool) -> dict[str, Any]:
     return param_schema(group, strict=strict)
 
 
-def chart_schema(catalog: Catalog, chart: ChartSpec, *, nested: bool = False) -> dict[str, Any]:
-    """The chart's ``values.schema.json`` (``nested``: the copy embedded in the umbrella's)."""
+def chart_schema(catalog: Catalog, chart: ChartSpec) -> dict[str, Any]:
+    """The chart's ``values.schema.json``."""
     schema = param_schema(chart.params)
     declared = load_declared(chart.source_dir, catalog.root)  # deprecated names stay accepted (compat)
     add_alias_properties(schema, declared.deprecations, f"sources/charts/{chart.name}/chart.yaml")
     props: dict[str, Any] = dict(schema["properties"])
     if chart.is_umbrella:
         props["global"] = global_schema(catalog, strict=True)
-        by_name = {c.name: c for c in catalog.charts}
-        for dep in chart.dependencies:
-            sub = chart_schema(catalog, by_name[dep.name], nested=True)
-            sub["description"] = f"Values of the {dep.name} sub-chart (see its README)"
-            props[dep.name] = sub
+        for dep in chart.dependencies:  # helm checks the rest against the sub-chart's own schema
+            props[dep.name] = subchart_entry(dep.name)
     else:
         # Helm copies the umbrella's `global` into every sub-chart, possibly with keys this
         # chart does not know: declare ours, accept others.
@@ -68,14 +67,29 @@ def chart_schema(catalog: Catalog, chart: ChartSpec, *, nested: bool = False) ->
         }
     schema["properties"] = props
     schema["description"] = chart.description
-    if not nested:
-        schema = {
-            "$schema": DRAFT07,
-            "$comment": generated.note(f"sources/charts/{chart.name}"),
-            "title": f"{chart.name} values",
-            **schema,
-        }
-    return schema
+    return {
+        "$schema": DRAFT07,
+        "$comment": generated.note(f"sources/charts/{chart.name}"),
+        "title": f"{chart.name} values",
+        **schema,
+    }
+
+
+def subchart_entry(name: str) -> dict[str, Any]:
+    """A sub-chart key in the umbrella's own schema: an object whose condition key is a boolean; the
+    rest is the sub-chart's schema's to check (helm does, chart by chart)."""
+    return {
+        "type": "object",
+        "description": f"Values of the {name} sub-chart (see its README)",
+        "properties": {
+            "enabled": {
+                "type": "boolean",
+                "description": "Condition key set by a parent chart to switch this sub-chart on or off",
+                "default": True,
+            }
+        },
+        "additionalProperties": True,
+    }
 
 
 def schema_json(schema: dict[str, Any]) -> str:
@@ -125,7 +139,12 @@ def values_yaml(catalog: Catalog, chart: ChartSpec) -> str:
         generated.schema_modeline("values.schema.json").rstrip("\n"),
         generated.header("values.yaml", f"sources/charts/{chart.name}/parameters.yaml").rstrip("\n"),
         f"# Default values for {chart.name} {chart.version}. Every key is described in README.md and",
-        "# checked by values.schema.json.",
+        "# checked by values.schema.json"
+        + (
+            " (a sub-chart's section: by that sub-chart's own values.schema.json)."
+            if chart.is_umbrella
+            else "."
+        ),
         "",
         "## @section Global parameters",
     ]
