@@ -97,15 +97,17 @@ def test_a_value_marshal_cannot_write_a_failure_or_a_killed_child_give_none() ->
         assert forkwork.start(lambda: object()).result() is None
         assert forkwork.start(lambda: 1 // 0).result() is None
         assert forkwork.start(lambda: os._exit(0)).result() is None  # exits without writing
+        def assert_reaped(child: forkwork.Child, what: str) -> None:
+            try:
+                os.waitpid(child._pid, 0)
+                raise AssertionError(f"the {what} child was not reaped")
+            except ChildProcessError:
+                pass
         child = forkwork.start(lambda: time.sleep(60))
         started = time.monotonic()
         child.cancel()
         assert time.monotonic() - started < 10
-        try:
-            os.waitpid(child._pid, 0)
-            raise AssertionError("the cancelled child was not reaped")
-        except ChildProcessError:
-            pass
+        assert_reaped(child, "cancelled")
         # interrupted while waiting (as Ctrl-C or SIGTERM would): the child is killed, not awaited
         import signal
         def interrupt(signum: int, frame: object) -> None:
@@ -120,11 +122,7 @@ def test_a_value_marshal_cannot_write_a_failure_or_a_killed_child_give_none() ->
         except KeyboardInterrupt:
             pass
         assert time.monotonic() - started < 10
-        try:
-            os.waitpid(child._pid, 0)
-            raise AssertionError("the interrupted child was not reaped")
-        except ChildProcessError:
-            pass
+        assert_reaped(child, "interrupted")
         """
     )
 
