@@ -34,7 +34,8 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,9 @@ _OWN_FILE = re.compile(r"^\(\s*print\s+\$?\.Template\.BasePath\s+\"[^\"]*\"\s*\)
 _MUTATE = re.compile(
     r"\b(set|unset|merge|mergeOverwrite|mustMerge|mustMergeOverwrite)\s+(\(\s*dict\b|\$\w+|\S+)"
 )
-_LOCAL_DICT = re.compile(r"(\$\w+)\s*:?=\s*\(?\s*dict\b")
+# a dict made here: ``dict …``, or one merged into a new ``dict`` (``merge`` returns its first argument)
+_LOCAL_DICT = re.compile(r"(\$\w+)\s*:?=\s*\(?\s*(?:(?:must)?[mM]erge(?:Overwrite)?\s+\(\s*)?dict\b")
+_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|`[^`]*`")  # words in a message are not calls
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ def text_refs(texts: Iterable[str]) -> Refs:
                     includes.add(call.group(3))
                 elif not _OWN_FILE.match(action[call.start(2) :]):
                     opaque = True  # a computed name: it could be anybody's template
-            opaque = opaque or "Subcharts" in action
-            for mutate in _MUTATE.finditer(action):
+            code = _STRING.sub('""', action)
+            opaque = opaque or "Subcharts" in code
+            for mutate in _MUTATE.finditer(code):
                 target = mutate.group(2)
                 opaque = opaque or not (target.startswith("(") or target in local)
     return Refs(frozenset(defines), frozenset(includes), opaque)
@@ -131,6 +135,7 @@ class Stubber:
         self._defaults = _load(self.umbrella / "values.yaml")
         self._digests: dict[str, str] = {}
         self._trees: dict[tuple[str, ...], Path] = {}
+        self._lock = threading.Lock()
         self._parsed: dict[str, Any] = {}  # by content
 
     def _values(self, path: Path) -> Any:
@@ -149,15 +154,25 @@ class Stubber:
             self._refs = {c.name: chart_refs(self.assembled / c.name) for c in self.catalog.charts}
         return self._refs
 
-    def _self_contained(self, name: str) -> bool:
+    def self_contained(self, name: str) -> bool:
         spec = next(c for c in self.catalog.charts if c.name == name)
         own = self.refs[name]
         if spec.dependencies or spec.is_umbrella or own.opaque or not own.includes <= own.defines:
             return False
         return not any(own.defines & r.defines for other, r in self.refs.items() if other != name)
 
-    def fact_key(self, helm: Helm, env: str, values_file: Path, name: str) -> str | None:
-        """The cache key of "sub-chart ``name`` adds nothing to this umbrella lint", or None."""
+    def fact_key(
+        self,
+        helm: Helm,
+        env: str,
+        values_file: Path,
+        name: str,
+        what: Sequence[str] = ("helm lint --strict",),
+    ) -> str | None:
+        """The cache key of a fact about sub-chart ``name`` in this umbrella (``what``: which fact), or None.
+
+        By default "``name`` adds nothing to this umbrella lint"; :mod:`chartforge.renderstub` keys
+        "``name`` renders to these documents" the same way, with the Kubernetes versions added."""
         entry = _dependency(self._meta, name)
         if entry is None:
             return None
@@ -165,7 +180,7 @@ class Stubber:
             self._digests[name] = tree_digest(self.assembled / name)
         key, dep = entry
         return cell_key(
-            "umbrella-stub", "helm lint --strict", helm.version, env, self.catalog.umbrella, name,
+            "umbrella-stub", *what, helm.version, env, self.catalog.umbrella, name,
             self._digests[name], json.dumps(dep, sort_keys=True, default=str),
             _sections(self._values(values_file), key), _sections(self._defaults, key),
         )  # fmt: skip
@@ -175,13 +190,20 @@ class Stubber:
         if self.cache.root is None:
             return
         for dep in next(c for c in self.catalog.charts if c.is_umbrella).dependencies:
-            if self._self_contained(dep.name) and (key := self.fact_key(helm, env, values_file, dep.name)):
+            if self.self_contained(dep.name) and (key := self.fact_key(helm, env, values_file, dep.name)):
                 self.cache.put_payload(key, True)
 
-    def stubbed(self, selected: Sequence[str], helm: Helm, env: str, values_file: Path) -> Path | None:
-        """An umbrella directory with every unselected sub-chart stubbed, or None when that is not exact."""
+    def stubs_of(
+        self, selected: Sequence[str], values_file: Path, eligible: Callable[[str], bool] | None = None
+    ) -> list[str] | None:
+        """The unselected sub-charts (``eligible``: those it accepts, the others kept in full), when stubbing
+        them cannot change what the kept charts render; else None."""
         umbrella = next(c for c in self.catalog.charts if c.is_umbrella)
-        stubs = [d.name for d in umbrella.dependencies if d.name not in selected]
+        stubs = [
+            d.name
+            for d in umbrella.dependencies
+            if d.name not in selected and (not eligible or eligible(d.name))
+        ]
         if not stubs or self.cache.root is None or umbrella.name not in selected:
             return None
         stub_defines = frozenset().union(*(self.refs[s].defines for s in stubs))
@@ -192,17 +214,34 @@ class Stubber:
         for refs in (*(self.refs[k] for k in kept), values):
             if refs.opaque or refs.includes & stub_defines:
                 return None
+        return stubs if all(self.self_contained(name) for name in stubs) else None
+
+    def stubbed(self, selected: Sequence[str], helm: Helm, env: str, values_file: Path) -> Path | None:
+        """An umbrella directory with every unselected sub-chart stubbed, or None when that is not exact."""
+        stubs = self.stubs_of(selected, values_file)
+        if stubs is None:
+            return None
         for name in stubs:
             key = self.fact_key(helm, env, values_file, name)
-            if not self._self_contained(name) or key is None or self.cache.get_payload(key) is not True:
+            if key is None or self.cache.get_payload(key) is not True:
                 return None
-        return self._tree(stubs)
+        return self.tree(stubs)
 
-    def _tree(self, stubs: Sequence[str]) -> Path:
-        if tuple(stubs) in self._trees:
-            return self._trees[tuple(stubs)]
-        root = self.scratch / f"stubbed-{len(self._trees)}"
-        top = self._trees[tuple(stubs)] = root / self.catalog.umbrella
+    def tree(
+        self, stubs: Sequence[str], fill: Callable[[str, Path], None] | None = None, tag: str = ""
+    ) -> Path:
+        """The umbrella with ``stubs`` as stub charts (``Chart.yaml``, ``values.yaml``, and what ``fill`` adds)."""
+        with self._lock:  # renderings build their trees in the check's threads
+            if (tag, *stubs) in self._trees:
+                return self._trees[tag, *stubs]
+            root = self.scratch / f"stubbed-{len(self._trees)}"
+            top = self._trees[tag, *stubs] = root / self.catalog.umbrella
+            self._build(root, top, stubs, fill)
+            return top
+
+    def _build(
+        self, root: Path, top: Path, stubs: Sequence[str], fill: Callable[[str, Path], None] | None
+    ) -> None:
         top.mkdir(parents=True)
         for item in self.umbrella.iterdir():
             if item.name != "charts":
@@ -215,7 +254,8 @@ class Stubber:
                 for keep in ("Chart.yaml", "values.yaml"):
                     if (self.assembled / dep.name / keep).is_file():
                         shutil.copyfile(self.assembled / dep.name / keep, stub / keep)
+                if fill is not None:
+                    fill(dep.name, stub)
                 os.symlink(stub, top / "charts" / dep.name)
             else:
                 os.symlink((self.assembled / dep.name).resolve(), top / "charts" / dep.name)
-        return top
