@@ -31,22 +31,19 @@ failure is always the full tree's own message.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from chartforge.kube import KubeVersion
+from chartforge.resultcache import log
 from chartforge.tools import Helm
 from chartforge.umbrellastub import Stubber
 
 _DOC = re.compile(r"^---\n# Source: ([^\n]+)\n", re.MULTILINE)
-_ACTION = re.compile(rb"\{\{(.*?)\}\}", re.DOTALL)
-_VOLATILE = re.compile(  # a function call (a field ``.Values.env`` is not one)
-    rb"(?<![.\w$])(rand\w*|shuffle|uuidv4|now|date\w*|unixEpoch|ago|htpasswd|bcrypt|derivePassword|gen[A-Z]\w*|"
-    rb"getHostByName|env|expandenv)\b"
-)
-_COMMENT = re.compile(rb"/\*.*?\*/", re.DOTALL)
-_STRING = re.compile(rb"\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
 _DIR = "chartforge-stub"  # the stub's files holding the recorded documents
 
 
@@ -73,83 +70,78 @@ def versions_tag(versions: Sequence[KubeVersion]) -> str:
 
 
 class RenderStubs:
-    """Recorded documents of sub-charts, and umbrellas with them stubbed, for one check run."""
+    """Recorded documents of sub-charts, as stub charts kept in the result cache, and umbrellas using them.
+
+    A recorded sub-chart is a directory ``stub-charts/<key>`` beside the result entries: written
+    once (in a temporary directory renamed into place, so a reader sees all of it or nothing),
+    then only linked into a stubbed umbrella, so a run over some charts writes no file per stub."""
 
     def __init__(self, stubber: Stubber, helm: Helm) -> None:
         self.stubber, self.helm = stubber, helm
-        self._stable: dict[str, bool] = {}
+        root = stubber.cache.root
+        self.store = None if root is None else root.parent / "stub-charts"
 
     def _key(self, env: str, versions: Sequence[KubeVersion], name: str) -> str | None:
         values = self.stubber.catalog.project.values_file(env)
         what = ("helm template", versions_tag(versions), f"namespace={self.stubber.catalog.umbrella}")
         return self.stubber.fact_key(self.helm, env, values, name, what)
 
-    def stable(self, name: str) -> bool:
-        """No hook, and no template action of ``name`` calls a function whose output can change between runs."""
-        if name not in self._stable:
-            ok = True
-            for path in sorted((self.stubber.assembled / name).rglob("*")):
-                if path.is_file():
-                    data = path.read_bytes()
-                    actions = (
-                        _STRING.sub(b"", _COMMENT.sub(b"", a.group(1))) for a in _ACTION.finditer(data)
-                    )
-                    if any(_VOLATILE.search(action) for action in actions):
-                        ok = False
-                        break
-            self._stable[name] = ok
-        return self._stable[name]
+    def _stubbable(self, name: str) -> bool:
+        return self.stubber.self_contained(name) and self.stubber.scan(name).stable
 
     def record(self, env: str, versions: Sequence[KubeVersion], text: str) -> None:
-        """After a full rendering: each stubbable sub-chart's documents, for later stubbed renderings."""
+        """After a full rendering: each stubbable sub-chart's documents, as a stub chart in the cache."""
         catalog = self.stubber.catalog
-        if self.stubber.cache.root is None:
+        docs = split_documents(text) if self.store is not None else None
+        if docs is None or self.store is None:
             return
-        docs = split_documents(text)
-        if docs is None:
-            return
-        umbrella = next(c for c in catalog.charts if c.is_umbrella)
-        for dep in umbrella.dependencies:
-            if not (self.stubber.self_contained(dep.name) and self.stable(dep.name)):
+        for dep in next(c for c in catalog.charts if c.is_umbrella).dependencies:
+            key = self._key(env, versions, dep.name) if self._stubbable(dep.name) else None
+            if key is None or (self.store / key).is_dir():
                 continue
-            key = self._key(env, versions, dep.name)
             prefix = f"{catalog.umbrella}/charts/{dep.name}/templates/"
-            if key is not None:
-                own = [[p.removeprefix(prefix), d] for p, d in docs if p.startswith(prefix)]
-                self.stubber.cache.put_payload(key, own)
+            files: dict[str, list[str]] = {}
+            for path, doc in docs:
+                if path.startswith(prefix):
+                    files.setdefault(path.removeprefix(prefix), []).append(doc)
+            self._write(key, self.stubber.assembled / dep.name, files)
+
+    def _write(self, key: str, chart: Path, files: dict[str, list[str]]) -> None:
+        assert self.store is not None
+        try:
+            self.store.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{key[:8]}-", dir=self.store))
+            try:
+                for keep in ("Chart.yaml", "values.yaml"):
+                    if (chart / keep).is_file():
+                        shutil.copyfile(chart / keep, tmp / keep)
+                (tmp / _DIR).mkdir()
+                for i, (path, documents) in enumerate(files.items()):
+                    (tmp / _DIR / f"{i}.yaml").write_text("\n---\n".join(documents) + "\n", encoding="utf-8")
+                    template = tmp / "templates" / path
+                    template.parent.mkdir(parents=True, exist_ok=True)
+                    template.write_text(f'{{{{ .Files.Get "{_DIR}/{i}.yaml" }}}}', encoding="utf-8")
+                os.rename(tmp, self.store / key)  # atomic; another run may have written it first
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:
+            log.warning(
+                f"warning: cannot write stub chart {self.store / key} ({exc}); it is rendered in full"
+            )
 
     def stubbed(self, selected: Sequence[str], env: str, versions: Sequence[KubeVersion]) -> Path | None:
-        """The umbrella with every unselected sub-chart printing its recorded documents, or None when not exact."""
+        """The umbrella with unselected sub-charts printing their recorded documents, or None when not exact."""
         values = self.stubber.catalog.project.values_file(env)
-        recorded: dict[str, list[tuple[str, str]]] = {}
+        recorded: dict[str, Path] = {}
 
         def eligible(name: str) -> bool:  # the others are rendered in full, as in a full rendering
-            key = (
-                self._key(env, versions, name)
-                if self.stubber.self_contained(name) and self.stable(name)
-                else None
-            )
-            data = self.stubber.cache.get_payload(key) if key else None
-            if not isinstance(data, list) or not all(
-                isinstance(d, list) and len(d) == 2 and all(isinstance(x, str) for x in d) for d in data
-            ):
+            key = self._key(env, versions, name) if self.store is not None and self._stubbable(name) else None
+            if key is None or not (self.store / key / "Chart.yaml").is_file():
                 return False
-            recorded[name] = [(str(p), str(d)) for p, d in data]
+            recorded[name] = self.store / key
             return True
 
         stubs = self.stubber.stubs_of(selected, values, eligible)
         if stubs is None:
             return None
-
-        def fill(name: str, stub: Path) -> None:
-            files: dict[str, list[str]] = {}
-            for path, doc in recorded[name]:
-                files.setdefault(path, []).append(doc)
-            for i, (path, documents) in enumerate(files.items()):
-                (stub / _DIR).mkdir(exist_ok=True)
-                (stub / _DIR / f"{i}.yaml").write_text("\n---\n".join(documents) + "\n", encoding="utf-8")
-                template = stub / "templates" / path
-                template.parent.mkdir(parents=True, exist_ok=True)
-                template.write_text(f'{{{{ .Files.Get "{_DIR}/{i}.yaml" }}}}', encoding="utf-8")
-
-        return self.stubber.tree(stubs, fill, tag=f"render {env} {versions_tag(versions)}")
+        return self.stubber.tree(stubs, recorded, tag=f"render {env} {versions_tag(versions)}")

@@ -43,7 +43,7 @@ from typing import Any
 import yaml
 
 from chartforge.compile.catalog import Catalog
-from chartforge.resultcache import ResultCache, cell_key, tree_digest
+from chartforge.resultcache import ResultCache, cell_key
 from chartforge.tools import Helm
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -57,6 +57,13 @@ _MUTATE = re.compile(
 # a dict made here: ``dict …``, or one merged into a new ``dict`` (``merge`` returns its first argument)
 _LOCAL_DICT = re.compile(r"(\$\w+)\s*:?=\s*\(?\s*(?:(?:must)?[mM]erge(?:Overwrite)?\s+\(\s*)?dict\b")
 _STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|`[^`]*`")  # words in a message are not calls
+_VOLATILE = re.compile(  # a function call whose output can change between two renderings (``.Values.now`` is a field)
+    rb"(?<![.\w$])(rand\w*|shuffle|uuidv4|now|date\w*|unixEpoch|ago|htpasswd|bcrypt|derivePassword|gen[A-Z]\w*|"
+    rb"getHostByName|env|expandenv)\b"
+)
+_ACTION_B, _COMMENT_B, _STRING_B = (
+    re.compile(p.pattern.encode(), p.flags & re.DOTALL) for p in (_ACTION, _COMMENT, _STRING)
+)
 
 
 @dataclass(frozen=True)
@@ -90,15 +97,30 @@ def text_refs(texts: Iterable[str]) -> Refs:
     return Refs(frozenset(defines), frozenset(includes), opaque)
 
 
-def chart_refs(chart_dir: Path) -> Refs:
-    """Every file of a chart (templates, values, ``files/`` read through ``tpl``), its sub-charts left out."""
-    texts = []
-    for folder, dirs, files in os.walk(chart_dir, followlinks=True):
-        if Path(folder) == chart_dir and "charts" in dirs:
-            dirs.remove("charts")  # sub-charts are charts of the catalog, scanned on their own
-        for name in files:
-            texts.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
-    return text_refs(texts)
+@dataclass(frozen=True)
+class Scan:
+    """One read of a chart's files: their digest, named templates, and whether its output can vary."""
+
+    digest: str  # every file (sub-charts linked under ``charts/`` included), by relative path and content
+    refs: Refs  # its files but its sub-charts'
+    stable: bool  # no template action calls a function whose output can change between two renderings
+
+
+def scan_chart(chart_dir: Path) -> Scan:
+    """Every file of a chart (templates, values, ``files/`` read through ``tpl``), read once."""
+    h = hashlib.sha256()
+    texts, stable = [], True
+    for folder, _, files in sorted(os.walk(chart_dir, followlinks=True)):
+        own = Path(folder).relative_to(chart_dir).parts[:1] != ("charts",)  # sub-charts: scanned on their own
+        for name in sorted(files):
+            path = Path(folder) / name
+            data = path.read_bytes()
+            h.update(path.relative_to(chart_dir).as_posix().encode() + b"\0" + hashlib.sha256(data).digest())
+            if own:
+                texts.append(data.decode("utf-8", "replace"))
+            actions = (_STRING_B.sub(b"", _COMMENT_B.sub(b"", a.group(1))) for a in _ACTION_B.finditer(data))
+            stable = stable and not any(_VOLATILE.search(action) for action in actions)
+    return Scan(h.hexdigest(), text_refs(texts), stable)
 
 
 def _sections(data: Any, key: str) -> str:
@@ -130,10 +152,10 @@ class Stubber:
     def __init__(self, catalog: Catalog, assembled: Path, cache: ResultCache, scratch: Path) -> None:
         self.catalog, self.assembled, self.cache, self.scratch = catalog, assembled, cache, scratch
         self.umbrella = assembled / catalog.umbrella
-        self._refs: dict[str, Refs] | None = None
+        self._scans: dict[str, Scan] = {}
+        self._contained: dict[str, bool] = {}
         self._meta = _load(self.umbrella / "Chart.yaml")
         self._defaults = _load(self.umbrella / "values.yaml")
-        self._digests: dict[str, str] = {}
         self._trees: dict[tuple[str, ...], Path] = {}
         self._lock = threading.Lock()
         self._parsed: dict[str, Any] = {}  # by content
@@ -148,18 +170,23 @@ class Stubber:
             self._parsed[digest] = _load(path)
         return self._parsed[digest]
 
+    def scan(self, name: str) -> Scan:
+        if name not in self._scans:
+            self._scans[name] = scan_chart(self.assembled / name)
+        return self._scans[name]
+
     @property
     def refs(self) -> dict[str, Refs]:
-        if self._refs is None:
-            self._refs = {c.name: chart_refs(self.assembled / c.name) for c in self.catalog.charts}
-        return self._refs
+        return {c.name: self.scan(c.name).refs for c in self.catalog.charts}
 
     def self_contained(self, name: str) -> bool:
-        spec = next(c for c in self.catalog.charts if c.name == name)
-        own = self.refs[name]
-        if spec.dependencies or spec.is_umbrella or own.opaque or not own.includes <= own.defines:
-            return False
-        return not any(own.defines & r.defines for other, r in self.refs.items() if other != name)
+        if name not in self._contained:
+            spec = next(c for c in self.catalog.charts if c.name == name)
+            own, refs = self.refs[name], self.refs
+            self._contained[name] = not (
+                spec.dependencies or spec.is_umbrella or own.opaque or not own.includes <= own.defines
+            ) and not any(own.defines & r.defines for other, r in refs.items() if other != name)
+        return self._contained[name]
 
     def fact_key(
         self,
@@ -176,12 +203,10 @@ class Stubber:
         entry = _dependency(self._meta, name)
         if entry is None:
             return None
-        if name not in self._digests:
-            self._digests[name] = tree_digest(self.assembled / name)
         key, dep = entry
         return cell_key(
             "umbrella-stub", *what, helm.version, env, self.catalog.umbrella, name,
-            self._digests[name], json.dumps(dep, sort_keys=True, default=str),
+            self.scan(name).digest, json.dumps(dep, sort_keys=True, default=str),
             _sections(self._values(values_file), key), _sections(self._defaults, key),
         )  # fmt: skip
 
@@ -227,35 +252,28 @@ class Stubber:
                 return None
         return self.tree(stubs)
 
-    def tree(
-        self, stubs: Sequence[str], fill: Callable[[str, Path], None] | None = None, tag: str = ""
-    ) -> Path:
-        """The umbrella with ``stubs`` as stub charts (``Chart.yaml``, ``values.yaml``, and what ``fill`` adds)."""
+    def tree(self, stubs: Sequence[str], made: Mapping[str, Path] | None = None, tag: str = "") -> Path:
+        """The umbrella with ``stubs`` as stub charts: ``Chart.yaml`` and ``values.yaml``, or ``made[name]``."""
         with self._lock:  # renderings build their trees in the check's threads
             if (tag, *stubs) in self._trees:
                 return self._trees[tag, *stubs]
             root = self.scratch / f"stubbed-{len(self._trees)}"
             top = self._trees[tag, *stubs] = root / self.catalog.umbrella
-            self._build(root, top, stubs, fill)
+            top.mkdir(parents=True)
+            for item in self.umbrella.iterdir():
+                if item.name != "charts":
+                    os.symlink(item.resolve(), top / item.name)
+            (top / "charts").mkdir()
+            for dep in next(c for c in self.catalog.charts if c.is_umbrella).dependencies:
+                if made is not None and dep.name in made:
+                    os.symlink(made[dep.name], top / "charts" / dep.name)
+                elif dep.name in stubs:
+                    stub = root / ".stubs" / dep.name
+                    stub.mkdir(parents=True)
+                    for keep in ("Chart.yaml", "values.yaml"):
+                        if (self.assembled / dep.name / keep).is_file():
+                            shutil.copyfile(self.assembled / dep.name / keep, stub / keep)
+                    os.symlink(stub, top / "charts" / dep.name)
+                else:
+                    os.symlink((self.assembled / dep.name).resolve(), top / "charts" / dep.name)
             return top
-
-    def _build(
-        self, root: Path, top: Path, stubs: Sequence[str], fill: Callable[[str, Path], None] | None
-    ) -> None:
-        top.mkdir(parents=True)
-        for item in self.umbrella.iterdir():
-            if item.name != "charts":
-                os.symlink(item.resolve(), top / item.name)
-        (top / "charts").mkdir()
-        for dep in next(c for c in self.catalog.charts if c.is_umbrella).dependencies:
-            if dep.name in stubs:
-                stub = root / ".stubs" / dep.name
-                stub.mkdir(parents=True)
-                for keep in ("Chart.yaml", "values.yaml"):
-                    if (self.assembled / dep.name / keep).is_file():
-                        shutil.copyfile(self.assembled / dep.name / keep, stub / keep)
-                if fill is not None:
-                    fill(dep.name, stub)
-                os.symlink(stub, top / "charts" / dep.name)
-            else:
-                os.symlink((self.assembled / dep.name).resolve(), top / "charts" / dep.name)
