@@ -131,14 +131,16 @@ class RenderStubs:
 
     def stubbed(self, selected: Sequence[str], env: str, versions: Sequence[KubeVersion]) -> Path | None:
         """The umbrella with unselected sub-charts printing their recorded documents, or None when not exact."""
-        values = self.stubber.catalog.project.values_file(env)
+        values, store = self.stubber.catalog.project.values_file(env), self.store
         recorded: dict[str, Path] = {}
+        if store is None:
+            return None
 
         def eligible(name: str) -> bool:  # the others are rendered in full, as in a full rendering
-            key = self._key(env, versions, name) if self.store is not None and self._stubbable(name) else None
-            if key is None or not (self.store / key / "Chart.yaml").is_file():
+            key = self._key(env, versions, name) if self._stubbable(name) else None
+            if key is None or not (store / key / "Chart.yaml").is_file():
                 return False
-            recorded[name] = self.store / key
+            recorded[name] = store / key
             return True
 
         stubs = self.stubber.stubs_of(selected, values, eligible)
