@@ -248,3 +248,17 @@ def test_changed_since_renders_stubs_and_reports_what_a_full_check_reports(tmp_p
     assert found["resources"] == [r for r in full["resources"] if r["chart"] in kept], (
         "same objects, same places"
     )
+
+
+def test_assemble_links_the_charts_a_run_reads_only_through_the_umbrella(tmp_path: Path) -> None:
+    root = _synthetic(tmp_path / "project", 2)
+    build(root)
+    catalog = load_catalog(root)
+    with assemble(catalog, linked={"svc-001", "platform"}) as tree:
+        assert (tree / "svc-001").is_symlink() and (tree / "svc-001").resolve() == (
+            root / "charts/svc-001"
+        ).resolve()
+        assert not (tree / "svc-000").is_symlink(), "a selected chart is copied"
+        assert not (tree / "platform").is_symlink(), "the umbrella gets its charts/ directory: always a copy"
+        assert (tree / "platform/charts/svc-001/templates/service.yaml").is_file()
+    assert (root / "charts/svc-001/Chart.yaml").is_file(), "removing the scratch tree keeps the linked chart"

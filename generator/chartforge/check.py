@@ -209,6 +209,7 @@ def run_check(
     helms = [find_helm(helm, root=catalog.root)] if helm else (find_helms(root=catalog.root)
                                                                  or [find_helm(root=catalog.root)])  # fmt: skip
     names = tuple(c.name for c in catalog.charts if charts is None or c.name in charts)
+    names_all = tuple(c.name for c in catalog.charts)
     plan, cells, matrix = plan_run(catalog, names, envs, versions, [h.version for h in helms], stages, shard)
     diagnostics: list[Diagnostic] = []
     checked: list[Checked] = []
@@ -219,7 +220,9 @@ def run_check(
     drifted = side.submit(drift, catalog, names, Tracker(progress, "build", 1)) if plan.drift else None
     side.shutdown(wait=False)
     with (
-        assemble(catalog) as assembled,
+        assemble(
+            catalog, linked=() if plan.charts == names_all else set(names_all) - set(plan.charts)
+        ) as assembled,
         tempfile.TemporaryDirectory(prefix="chartforge-stubs-") as scratch,
         ThreadPoolExecutor(max_workers=jobs) as pool,
         _stop_on_failure(drifted, pool),

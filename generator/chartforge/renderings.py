@@ -23,7 +23,7 @@ from chartforge.errors import ToolError, ToolNotFound
 from chartforge.kube import KubeVersion
 from chartforge.manifests import Manifest, parse_manifest_text
 from chartforge.progress import Tracker
-from chartforge.renderreuse import version_independent
+from chartforge.renderreuse import values_independent, version_independent
 from chartforge.renderstub import RenderStubs
 from chartforge.tools import Helm
 
@@ -94,8 +94,11 @@ def submit_renders(
         return [(env, v, out) for v in versions]
 
     futures = []
+    tree: dict[tuple[KubeVersion, ...], bool] = {}  # the charts are walked once, whatever the environments
     for env, versions in by_env.items():
-        if len(versions) > 1 and version_independent(umbrella, [values[env]], versions):
+        if len(versions) > 1 and tuple(versions) not in tree:
+            tree[tuple(versions)] = version_independent(umbrella, [], versions)
+        if len(versions) > 1 and tree[tuple(versions)] and values_independent([values[env]]):
             futures.append(pool.submit(shared, env, versions))
         else:
             futures += [pool.submit(each, env, v) for v in versions]
