@@ -20,6 +20,7 @@ from chartforge.compile.catalog import Catalog, load_catalog
 from chartforge.kube import KubeVersion
 from chartforge.renderstub import RenderStubs, split_documents
 from chartforge.resultcache import ResultCache
+from chartforge.stubcharts import keep
 from chartforge.tools import Helm, find_helms
 from chartforge.umbrellastub import Stubber
 from tests.conftest import ROOT as REPO
@@ -262,3 +263,25 @@ def test_assemble_links_the_charts_a_run_reads_only_through_the_umbrella(tmp_pat
         assert not (tree / "platform").is_symlink(), "the umbrella gets its charts/ directory: always a copy"
         assert (tree / "platform/charts/svc-001/templates/service.yaml").is_file()
     assert (root / "charts/svc-001/Chart.yaml").is_file(), "removing the scratch tree keeps the linked chart"
+
+
+def test_a_kept_stub_chart_is_written_once_and_a_damaged_one_is_never_used(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text("name: c\n")
+    (chart / "values.yaml").write_text("a: 1\n")
+    (chart / "secret.yaml").write_text("not copied\n")
+    cache = ResultCache(tmp_path / "cache" / "results")
+    kept = keep(cache, "k1", chart, lambda stub: (stub / "extra").write_text("x"))
+    assert kept == tmp_path / "cache/stub-charts/k1"
+    assert sorted(p.name for p in kept.iterdir()) == ["Chart.yaml", "extra", "values.yaml"]
+    (chart / "Chart.yaml").write_text("name: changed\n")
+    assert keep(cache, "k1", chart) == kept and (kept / "Chart.yaml").read_text() == "name: c\n", (
+        "by key, once"
+    )
+    damaged = tmp_path / "cache/stub-charts/k2"
+    damaged.mkdir()
+    (damaged / "values.yaml").write_text("a: 1\n")  # no Chart.yaml: not a whole entry
+    assert keep(cache, "k2", chart) is None
+    assert keep(ResultCache(None), "k3", chart) is None, "--no-cache keeps nothing"
+    assert not list((tmp_path / "cache/stub-charts").glob(".*")), "no temporary directory left behind"

@@ -31,15 +31,13 @@ failure is always the full tree's own message.
 
 from __future__ import annotations
 
-import os
+import functools
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from chartforge.kube import KubeVersion
-from chartforge.resultcache import log
+from chartforge.stubcharts import keep
 from chartforge.tools import Helm
 from chartforge.umbrellastub import Stubber
 
@@ -63,6 +61,16 @@ def split_documents(text: str) -> list[tuple[str, str]] | None:
             return None
         out.append((head.group(1), body[:-1]))
     return out
+
+
+def _fill(files: dict[str, list[str]], stub: Path) -> None:
+    """A template per file the sub-chart rendered, printing its documents from the stub's own files."""
+    (stub / _DIR).mkdir()
+    for i, (path, documents) in enumerate(files.items()):
+        (stub / _DIR / f"{i}.yaml").write_text("\n---\n".join(documents) + "\n", encoding="utf-8")
+        template = stub / "templates" / path
+        template.parent.mkdir(parents=True, exist_ok=True)
+        template.write_text(f'{{{{ .Files.Get "{_DIR}/{i}.yaml" }}}}', encoding="utf-8")
 
 
 def versions_tag(versions: Sequence[KubeVersion]) -> str:
@@ -104,30 +112,7 @@ class RenderStubs:
             for path, doc in docs:
                 if path.startswith(prefix):
                     files.setdefault(path.removeprefix(prefix), []).append(doc)
-            self._write(key, self.stubber.assembled / dep.name, files)
-
-    def _write(self, key: str, chart: Path, files: dict[str, list[str]]) -> None:
-        assert self.store is not None
-        try:
-            self.store.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key[:8]}-", dir=self.store))
-            try:
-                for keep in ("Chart.yaml", "values.yaml"):
-                    if (chart / keep).is_file():
-                        shutil.copyfile(chart / keep, tmp / keep)
-                (tmp / _DIR).mkdir()
-                for i, (path, documents) in enumerate(files.items()):
-                    (tmp / _DIR / f"{i}.yaml").write_text("\n---\n".join(documents) + "\n", encoding="utf-8")
-                    template = tmp / "templates" / path
-                    template.parent.mkdir(parents=True, exist_ok=True)
-                    template.write_text(f'{{{{ .Files.Get "{_DIR}/{i}.yaml" }}}}', encoding="utf-8")
-                os.rename(tmp, self.store / key)  # atomic; another run may have written it first
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        except OSError as exc:
-            log.warning(
-                f"warning: cannot write stub chart {self.store / key} ({exc}); it is rendered in full"
-            )
+            keep(self.stubber.cache, key, self.stubber.assembled / dep.name, functools.partial(_fill, files))
 
     def stubbed(self, selected: Sequence[str], env: str, versions: Sequence[KubeVersion]) -> Path | None:
         """The umbrella with unselected sub-charts printing their recorded documents, or None when not exact."""
@@ -138,7 +123,7 @@ class RenderStubs:
 
         def eligible(name: str) -> bool:  # the others are rendered in full, as in a full rendering
             key = self._key(env, versions, name) if self._stubbable(name) else None
-            if key is None or not (store / key / "Chart.yaml").is_file():
+            if key is None or not (store / key / "Chart.yaml").is_file():  # written whole or not at all
                 return False
             recorded[name] = store / key
             return True

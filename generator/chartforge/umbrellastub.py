@@ -44,6 +44,7 @@ import yaml
 
 from chartforge.compile.catalog import Catalog
 from chartforge.resultcache import ResultCache, cell_key
+from chartforge.stubcharts import keep
 from chartforge.tools import Helm
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -250,7 +251,10 @@ class Stubber:
             key = self.fact_key(helm, env, values_file, name)
             if key is None or self.cache.get_payload(key) is not True:
                 return None
-        return self.tree(stubs)
+        made = {
+            name: keep(self.cache, f"lint-{self.scan(name).digest}", self.assembled / name) for name in stubs
+        }
+        return self.tree(stubs, {n: p for n, p in made.items() if p is not None})
 
     def tree(self, stubs: Sequence[str], made: Mapping[str, Path] | None = None, tag: str = "") -> Path:
         """The umbrella with ``stubs`` as stub charts: ``Chart.yaml`` and ``values.yaml``, or ``made[name]``."""
