@@ -154,6 +154,7 @@ class Stubber:
         self.catalog, self.assembled, self.cache, self.scratch = catalog, assembled, cache, scratch
         self.umbrella = assembled / catalog.umbrella
         self._scans: dict[str, Scan] = {}
+        self._refs: dict[str, Refs] = {}
         self._contained: dict[str, bool] = {}
         self._meta = _load(self.umbrella / "Chart.yaml")
         self._defaults = _load(self.umbrella / "values.yaml")
@@ -178,7 +179,9 @@ class Stubber:
 
     @property
     def refs(self) -> dict[str, Refs]:
-        return {c.name: self.scan(c.name).refs for c in self.catalog.charts}
+        if len(self._refs) < len(self.catalog.charts):
+            self._refs = {c.name: self.scan(c.name).refs for c in self.catalog.charts}
+        return self._refs
 
     def self_contained(self, name: str) -> bool:
         if name not in self._contained:
