@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from chartforge.compile.build import build
 from chartforge.diagnostics import Diagnostic
-from chartforge.resultcache import ResultCache, cell_key
+from chartforge.resultcache import ResultCache, cell_key, file_digest
 from chartforge.tools import find_helms
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
@@ -151,3 +154,19 @@ def test_second_check_reuses_every_cell_and_a_change_reruns_only_its_cells(tmp_p
     fourth, calls, stderr = run()
     assert "ignoring unreadable cache entry" in stderr and calls
     assert fourth == third
+
+
+def test_a_remembered_file_digest_follows_every_rewrite_even_with_its_mtime_set_back(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("a: 1\n")
+    time.sleep(2.1)  # older than the racy window: its digest is remembered
+    first = file_digest(path)
+    assert first == hashlib.sha256(b"a: 1\n").digest()
+    assert file_digest(path) == first
+    before = path.stat()
+    path.write_text("a: 2\n")  # same size, same inode
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime as before: the ctime still tells
+    assert file_digest(path) == hashlib.sha256(b"a: 2\n").digest()
+    link = tmp_path / "link.yaml"
+    link.symlink_to(path)
+    assert file_digest(link) == file_digest(path), "the same file through a link"

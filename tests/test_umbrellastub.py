@@ -34,6 +34,10 @@ def test_named_templates_defined_included_and_what_cannot_be_told() -> None:
     assert text_refs(['{{ $_ := set .Values.global "k" 1 }}']).opaque, "shared values changed in place"
     assert text_refs(['{{ $g := .Values.global }}{{ $_ := unset $g "k" }}']).opaque
     assert text_refs(['{{ block "b.x" . }}{{ end }}']).defines == {"b.x"}
+    merged = '{{ $e := merge (dict "a" 1) (omit . "n") }}{{ $_ := set $e "k" 1 }}'
+    assert not text_refs([merged]).opaque, "merge returns the new dict it merges into"
+    assert text_refs(['{{ $e := merge .Values.x (dict "a" 1) }}{{ $_ := set $e "k" 1 }}']).opaque
+    assert not text_refs(['{{ fail "set the cidrs, or merge them" }}']).opaque, "words of a message"
 
 
 @pytest.fixture

@@ -41,9 +41,11 @@ from chartforge.policy import load_waivers
 from chartforge.policy.stage import PolicyResult, PolicyUnit, check_policy
 from chartforge.progress import Listener, Tracker
 from chartforge.renderings import Rendering, collect_renders, submit_renders
+from chartforge.renderstub import RenderStubs
 from chartforge.resultcache import ResultCache, default_root
 from chartforge.shard import Cell, Shard, plan_run
 from chartforge.tools import find_helm, find_helms
+from chartforge.umbrellastub import Stubber
 from chartforge.validate.api import Job, validate_jobs
 from chartforge.validate.engine import Engine, EngineName, make_engine
 from chartforge.validate.schemas import normalize_version
@@ -207,6 +209,7 @@ def run_check(
     helms = [find_helm(helm, root=catalog.root)] if helm else (find_helms(root=catalog.root)
                                                                  or [find_helm(root=catalog.root)])  # fmt: skip
     names = tuple(c.name for c in catalog.charts if charts is None or c.name in charts)
+    names_all = tuple(c.name for c in catalog.charts)
     plan, cells, matrix = plan_run(catalog, names, envs, versions, [h.version for h in helms], stages, shard)
     diagnostics: list[Diagnostic] = []
     checked: list[Checked] = []
@@ -217,7 +220,9 @@ def run_check(
     drifted = side.submit(drift, catalog, names, Tracker(progress, "build", 1)) if plan.drift else None
     side.shutdown(wait=False)
     with (
-        assemble(catalog) as assembled,
+        assemble(
+            catalog, linked=() if plan.charts == names_all else set(names_all) - set(plan.charts)
+        ) as assembled,
         tempfile.TemporaryDirectory(prefix="chartforge-stubs-") as scratch,
         ThreadPoolExecutor(max_workers=jobs) as pool,
         _stop_on_failure(drifted, pool),
@@ -227,11 +232,17 @@ def run_check(
         hit = stagecache.load(store, key, plan, progress)
         # renders first: validation starts on them while the lint calls still run in the pool
         tracker = Tracker(progress, "render", len(plan.renders)) if plan.renders and not hit else None
+        stubber = Stubber(
+            catalog, assembled, store, Path(scratch)
+        )  # facts and trees shared by lint and render
+        stubs = RenderStubs(stubber, helms[-1]) if store.root is not None else None
         render_futures = (
-            submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker) if tracker else []
+            submit_renders(pool, catalog, helms[-1], assembled, plan.renders, tracker, stubs, plan.charts)
+            if tracker
+            else []
         )
         lint_futures, lint_checked = submit_lint(
-            pool, catalog, helms, assembled, envs, plan, progress, jobs, store, Path(scratch)
+            pool, catalog, helms, assembled, envs, plan, progress, jobs, store, Path(scratch), stubber
         )
         if hit:
             diagnostics, checked, records, resources, engine_used = [*diagnostics, *hit.diagnostics], hit.checked, hit.records, hit.resources, hit.engine  # fmt: skip

@@ -34,6 +34,7 @@ LintFutures = list[Future[list[tuple[int, list[Diagnostic]]]]]
 def submit_lint(
     pool: ThreadPoolExecutor, catalog: Catalog, helms: Sequence[Helm], assembled: Path, envs: Sequence[str],
     plan: Plan, listener: Listener | None, workers: int, cache: ResultCache, scratch: Path,
+    stubber: Stubber | None = None,
 ) -> tuple[LintFutures, list[Checked]]:  # fmt: skip
     """Start every lint cell of ``plan``; the futures give (cell index, findings) pairs."""
     targets = []
@@ -53,7 +54,7 @@ def submit_lint(
     for i in hits:
         tracker.step(f"{runs[i][1].chart} × {runs[i][1].environment} × helm {runs[i][0].version} (cached)")
 
-    stubber = Stubber(catalog, assembled, cache, scratch)
+    stubber = stubber or Stubber(catalog, assembled, cache, scratch)
     full = assembled / catalog.umbrella
     stubbed: dict[tuple[str, LintTarget], LintTarget] = {}  # stubbed cell → the cell it stands for
     if len(plan.charts) < len(catalog.charts):

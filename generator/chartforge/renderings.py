@@ -9,6 +9,7 @@ rendered once per environment and that text serves every version.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from chartforge.errors import ToolError, ToolNotFound
 from chartforge.kube import KubeVersion
 from chartforge.manifests import Manifest, parse_manifest_text
 from chartforge.progress import Tracker
-from chartforge.renderreuse import version_independent
+from chartforge.renderreuse import values_independent, version_independent
+from chartforge.renderstub import RenderStubs
 from chartforge.tools import Helm
 
 
@@ -40,18 +42,34 @@ RenderOutcome = tuple[str, KubeVersion, "str | Diagnostic"]
 def submit_renders(
     pool: ThreadPoolExecutor, catalog: Catalog, helm: Helm, assembled: Path,
     pairs: Sequence[tuple[str, KubeVersion]], tracker: Tracker,
+    stubs: RenderStubs | None = None, selected: Sequence[str] = (),
 ) -> list[Future[list[RenderOutcome]]]:  # fmt: skip
-    """One ``helm template`` per environment × version, or per environment when no chart can tell the versions apart."""
+    """One ``helm template`` per environment × version, or per environment when no chart can tell the versions apart.
+
+    With ``stubs`` (a run over the ``selected`` charts only), unselected sub-charts print the documents
+    a full rendering recorded wherever :mod:`chartforge.renderstub` proves that gives the same text, and
+    every full rendering records them."""
     umbrella = assembled / catalog.umbrella
     values = {env: catalog.project.values_file(env) for env, _ in pairs}
     by_env: dict[str, list[KubeVersion]] = {}
     for env, version in pairs:
         by_env.setdefault(env, []).append(version)
+    subset = stubs is not None and len(selected) < len(catalog.charts)
 
-    def render(env: str, version: KubeVersion) -> RenderOutcome:
+    def template(env: str, version: KubeVersion, tree: Path) -> str:
+        return helmcmd.template(helm, tree, release=catalog.umbrella, values_files=[values[env]],
+                                kube_version=version.full, namespace=catalog.umbrella)  # fmt: skip
+
+    def render(env: str, version: KubeVersion, group: Sequence[KubeVersion] = ()) -> RenderOutcome:
+        group = group or (version,)
+        tree = stubs.stubbed(selected, env, group) if stubs is not None and subset else None
         try:
-            text = helmcmd.template(helm, umbrella, release=catalog.umbrella, values_files=[values[env]],
-                                    kube_version=version.full, namespace=catalog.umbrella)  # fmt: skip
+            if tree is not None:
+                with contextlib.suppress(ToolError):  # not expected; the full tree says what fails
+                    return env, version, template(env, version, tree)
+            text = template(env, version, umbrella)
+            if stubs is not None:
+                stubs.record(env, group, text)
             return env, version, text
         except ToolNotFound:  # a missing helm stops the run; a failed template is a finding
             raise
@@ -68,7 +86,7 @@ def submit_renders(
 
     def shared(env: str, versions: Sequence[KubeVersion]) -> list[RenderOutcome]:
         # nothing reads .Capabilities and every kubeVersion admits them all: one text for every version
-        _, _, out = render(env, max(versions))
+        _, _, out = render(env, max(versions), versions)
         if isinstance(out, Diagnostic):  # a failure is reported per version, exactly as before
             return [o for v in versions for o in each(env, v)]
         for v in versions:
@@ -76,8 +94,11 @@ def submit_renders(
         return [(env, v, out) for v in versions]
 
     futures = []
+    tree: dict[tuple[KubeVersion, ...], bool] = {}  # the charts are walked once, whatever the environments
     for env, versions in by_env.items():
-        if len(versions) > 1 and version_independent(umbrella, [values[env]], versions):
+        if len(versions) > 1 and tuple(versions) not in tree:
+            tree[tuple(versions)] = version_independent(umbrella, [], versions)
+        if len(versions) > 1 and tree[tuple(versions)] and values_independent([values[env]]):
             futures.append(pool.submit(shared, env, versions))
         else:
             futures += [pool.submit(each, env, v) for v in versions]

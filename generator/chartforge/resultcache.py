@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -43,6 +44,27 @@ def default_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "chartforge" / "results"
 
 
+_DIGESTS: dict[tuple[int, int, int, int, int], bytes] = {}  # (device, inode, size, mtime, ctime) → SHA-256
+_RACY_NS = 2_000_000_000
+
+
+def file_digest(path: Path) -> bytes:
+    """SHA-256 of a file's bytes, remembered for the process by its inode, size, mtime and ctime.
+
+    One run digests the same files several times (the lint cells, the stage cache, through the
+    umbrella's links and directly). As git's index does, a file whose metadata is unchanged is
+    taken as unchanged: any write changes its ctime, which no tool can set back; a file changed in
+    the last 2 s is always read again (a second write within one clock tick could leave both alike)."""
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    found = _DIGESTS.get(key)
+    if found is None:
+        found = hashlib.sha256(path.read_bytes()).digest()
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_NS:
+            _DIGESTS[key] = found
+    return found
+
+
 def tree_digest(root: Path) -> str:
     """Every file under ``root`` (links followed: an umbrella's sub-charts), by relative path and content."""
     h = hashlib.sha256()
@@ -51,7 +73,7 @@ def tree_digest(root: Path) -> str:
         for name in sorted(files):
             path = Path(folder) / name
             h.update(path.relative_to(root).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(file_digest(path))
     return h.hexdigest()
 
 

@@ -34,7 +34,8 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ from typing import Any
 import yaml
 
 from chartforge.compile.catalog import Catalog
-from chartforge.resultcache import ResultCache, cell_key, tree_digest
+from chartforge.resultcache import ResultCache, cell_key
+from chartforge.stubcharts import keep
 from chartforge.tools import Helm
 
 _ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -53,7 +55,16 @@ _OWN_FILE = re.compile(r"^\(\s*print\s+\$?\.Template\.BasePath\s+\"[^\"]*\"\s*\)
 _MUTATE = re.compile(
     r"\b(set|unset|merge|mergeOverwrite|mustMerge|mustMergeOverwrite)\s+(\(\s*dict\b|\$\w+|\S+)"
 )
-_LOCAL_DICT = re.compile(r"(\$\w+)\s*:?=\s*\(?\s*dict\b")
+# a dict made here: ``dict …``, or one merged into a new ``dict`` (``merge`` returns its first argument)
+_LOCAL_DICT = re.compile(r"(\$\w+)\s*:?=\s*\(?\s*(?:(?:must)?[mM]erge(?:Overwrite)?\s+\(\s*)?dict\b")
+_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|`[^`]*`")  # words in a message are not calls
+_VOLATILE = re.compile(  # a function call whose output can change between two renderings (``.Values.now`` is a field)
+    rb"(?<![.\w$])(rand\w*|shuffle|uuidv4|now|date\w*|unixEpoch|ago|htpasswd|bcrypt|derivePassword|gen[A-Z]\w*|"
+    rb"getHostByName|env|expandenv)\b"
+)
+_ACTION_B, _COMMENT_B, _STRING_B = (
+    re.compile(p.pattern.encode(), p.flags & re.DOTALL) for p in (_ACTION, _COMMENT, _STRING)
+)
 
 
 @dataclass(frozen=True)
@@ -79,22 +90,38 @@ def text_refs(texts: Iterable[str]) -> Refs:
                     includes.add(call.group(3))
                 elif not _OWN_FILE.match(action[call.start(2) :]):
                     opaque = True  # a computed name: it could be anybody's template
-            opaque = opaque or "Subcharts" in action
-            for mutate in _MUTATE.finditer(action):
+            code = _STRING.sub('""', action)
+            opaque = opaque or "Subcharts" in code
+            for mutate in _MUTATE.finditer(code):
                 target = mutate.group(2)
                 opaque = opaque or not (target.startswith("(") or target in local)
     return Refs(frozenset(defines), frozenset(includes), opaque)
 
 
-def chart_refs(chart_dir: Path) -> Refs:
-    """Every file of a chart (templates, values, ``files/`` read through ``tpl``), its sub-charts left out."""
-    texts = []
-    for folder, dirs, files in os.walk(chart_dir, followlinks=True):
-        if Path(folder) == chart_dir and "charts" in dirs:
-            dirs.remove("charts")  # sub-charts are charts of the catalog, scanned on their own
-        for name in files:
-            texts.append((Path(folder) / name).read_bytes().decode("utf-8", "replace"))
-    return text_refs(texts)
+@dataclass(frozen=True)
+class Scan:
+    """One read of a chart's files: their digest, named templates, and whether its output can vary."""
+
+    digest: str  # every file (sub-charts linked under ``charts/`` included), by relative path and content
+    refs: Refs  # its files but its sub-charts'
+    stable: bool  # no template action calls a function whose output can change between two renderings
+
+
+def scan_chart(chart_dir: Path) -> Scan:
+    """Every file of a chart (templates, values, ``files/`` read through ``tpl``), read once."""
+    h = hashlib.sha256()
+    texts, stable = [], True
+    for folder, _, files in sorted(os.walk(chart_dir, followlinks=True)):
+        own = Path(folder).relative_to(chart_dir).parts[:1] != ("charts",)  # sub-charts: scanned on their own
+        for name in sorted(files):
+            path = Path(folder) / name
+            data = path.read_bytes()
+            h.update(path.relative_to(chart_dir).as_posix().encode() + b"\0" + hashlib.sha256(data).digest())
+            if own:
+                texts.append(data.decode("utf-8", "replace"))
+            actions = (_STRING_B.sub(b"", _COMMENT_B.sub(b"", a.group(1))) for a in _ACTION_B.finditer(data))
+            stable = stable and not any(_VOLATILE.search(action) for action in actions)
+    return Scan(h.hexdigest(), text_refs(texts), stable)
 
 
 def _sections(data: Any, key: str) -> str:
@@ -126,11 +153,13 @@ class Stubber:
     def __init__(self, catalog: Catalog, assembled: Path, cache: ResultCache, scratch: Path) -> None:
         self.catalog, self.assembled, self.cache, self.scratch = catalog, assembled, cache, scratch
         self.umbrella = assembled / catalog.umbrella
-        self._refs: dict[str, Refs] | None = None
+        self._scans: dict[str, Scan] = {}
+        self._refs: dict[str, Refs] = {}
+        self._contained: dict[str, bool] = {}
         self._meta = _load(self.umbrella / "Chart.yaml")
         self._defaults = _load(self.umbrella / "values.yaml")
-        self._digests: dict[str, str] = {}
         self._trees: dict[tuple[str, ...], Path] = {}
+        self._lock = threading.Lock()
         self._parsed: dict[str, Any] = {}  # by content
 
     def _values(self, path: Path) -> Any:
@@ -143,30 +172,45 @@ class Stubber:
             self._parsed[digest] = _load(path)
         return self._parsed[digest]
 
+    def scan(self, name: str) -> Scan:
+        if name not in self._scans:
+            self._scans[name] = scan_chart(self.assembled / name)
+        return self._scans[name]
+
     @property
     def refs(self) -> dict[str, Refs]:
-        if self._refs is None:
-            self._refs = {c.name: chart_refs(self.assembled / c.name) for c in self.catalog.charts}
+        if len(self._refs) < len(self.catalog.charts):
+            self._refs = {c.name: self.scan(c.name).refs for c in self.catalog.charts}
         return self._refs
 
-    def _self_contained(self, name: str) -> bool:
-        spec = next(c for c in self.catalog.charts if c.name == name)
-        own = self.refs[name]
-        if spec.dependencies or spec.is_umbrella or own.opaque or not own.includes <= own.defines:
-            return False
-        return not any(own.defines & r.defines for other, r in self.refs.items() if other != name)
+    def self_contained(self, name: str) -> bool:
+        if name not in self._contained:
+            spec = next(c for c in self.catalog.charts if c.name == name)
+            own, refs = self.refs[name], self.refs
+            self._contained[name] = not (
+                spec.dependencies or spec.is_umbrella or own.opaque or not own.includes <= own.defines
+            ) and not any(own.defines & r.defines for other, r in refs.items() if other != name)
+        return self._contained[name]
 
-    def fact_key(self, helm: Helm, env: str, values_file: Path, name: str) -> str | None:
-        """The cache key of "sub-chart ``name`` adds nothing to this umbrella lint", or None."""
+    def fact_key(
+        self,
+        helm: Helm,
+        env: str,
+        values_file: Path,
+        name: str,
+        what: Sequence[str] = ("helm lint --strict",),
+    ) -> str | None:
+        """The cache key of a fact about sub-chart ``name`` in this umbrella (``what``: which fact), or None.
+
+        By default "``name`` adds nothing to this umbrella lint"; :mod:`chartforge.renderstub` keys
+        "``name`` renders to these documents" the same way, with the Kubernetes versions added."""
         entry = _dependency(self._meta, name)
         if entry is None:
             return None
-        if name not in self._digests:
-            self._digests[name] = tree_digest(self.assembled / name)
         key, dep = entry
         return cell_key(
-            "umbrella-stub", "helm lint --strict", helm.version, env, self.catalog.umbrella, name,
-            self._digests[name], json.dumps(dep, sort_keys=True, default=str),
+            "umbrella-stub", *what, helm.version, env, self.catalog.umbrella, name,
+            self.scan(name).digest, json.dumps(dep, sort_keys=True, default=str),
             _sections(self._values(values_file), key), _sections(self._defaults, key),
         )  # fmt: skip
 
@@ -175,13 +219,20 @@ class Stubber:
         if self.cache.root is None:
             return
         for dep in next(c for c in self.catalog.charts if c.is_umbrella).dependencies:
-            if self._self_contained(dep.name) and (key := self.fact_key(helm, env, values_file, dep.name)):
+            if self.self_contained(dep.name) and (key := self.fact_key(helm, env, values_file, dep.name)):
                 self.cache.put_payload(key, True)
 
-    def stubbed(self, selected: Sequence[str], helm: Helm, env: str, values_file: Path) -> Path | None:
-        """An umbrella directory with every unselected sub-chart stubbed, or None when that is not exact."""
+    def stubs_of(
+        self, selected: Sequence[str], values_file: Path, eligible: Callable[[str], bool] | None = None
+    ) -> list[str] | None:
+        """The unselected sub-charts (``eligible``: those it accepts, the others kept in full), when stubbing
+        them cannot change what the kept charts render; else None."""
         umbrella = next(c for c in self.catalog.charts if c.is_umbrella)
-        stubs = [d.name for d in umbrella.dependencies if d.name not in selected]
+        stubs = [
+            d.name
+            for d in umbrella.dependencies
+            if d.name not in selected and (not eligible or eligible(d.name))
+        ]
         if not stubs or self.cache.root is None or umbrella.name not in selected:
             return None
         stub_defines = frozenset().union(*(self.refs[s].defines for s in stubs))
@@ -192,30 +243,44 @@ class Stubber:
         for refs in (*(self.refs[k] for k in kept), values):
             if refs.opaque or refs.includes & stub_defines:
                 return None
+        return stubs if all(self.self_contained(name) for name in stubs) else None
+
+    def stubbed(self, selected: Sequence[str], helm: Helm, env: str, values_file: Path) -> Path | None:
+        """An umbrella directory with every unselected sub-chart stubbed, or None when that is not exact."""
+        stubs = self.stubs_of(selected, values_file)
+        if stubs is None:
+            return None
         for name in stubs:
             key = self.fact_key(helm, env, values_file, name)
-            if not self._self_contained(name) or key is None or self.cache.get_payload(key) is not True:
+            if key is None or self.cache.get_payload(key) is not True:
                 return None
-        return self._tree(stubs)
+        made = {
+            name: keep(self.cache, f"lint-{self.scan(name).digest}", self.assembled / name) for name in stubs
+        }
+        return self.tree(stubs, {n: p for n, p in made.items() if p is not None})
 
-    def _tree(self, stubs: Sequence[str]) -> Path:
-        if tuple(stubs) in self._trees:
-            return self._trees[tuple(stubs)]
-        root = self.scratch / f"stubbed-{len(self._trees)}"
-        top = self._trees[tuple(stubs)] = root / self.catalog.umbrella
-        top.mkdir(parents=True)
-        for item in self.umbrella.iterdir():
-            if item.name != "charts":
-                os.symlink(item.resolve(), top / item.name)
-        (top / "charts").mkdir()
-        for dep in next(c for c in self.catalog.charts if c.is_umbrella).dependencies:
-            if dep.name in stubs:
-                stub = root / ".stubs" / dep.name
-                stub.mkdir(parents=True)
-                for keep in ("Chart.yaml", "values.yaml"):
-                    if (self.assembled / dep.name / keep).is_file():
-                        shutil.copyfile(self.assembled / dep.name / keep, stub / keep)
-                os.symlink(stub, top / "charts" / dep.name)
-            else:
-                os.symlink((self.assembled / dep.name).resolve(), top / "charts" / dep.name)
-        return top
+    def tree(self, stubs: Sequence[str], made: Mapping[str, Path] | None = None, tag: str = "") -> Path:
+        """The umbrella with ``stubs`` as stub charts: ``Chart.yaml`` and ``values.yaml``, or ``made[name]``."""
+        with self._lock:  # renderings build their trees in the check's threads
+            if (tag, *stubs) in self._trees:
+                return self._trees[tag, *stubs]
+            root = self.scratch / f"stubbed-{len(self._trees)}"
+            top = self._trees[tag, *stubs] = root / self.catalog.umbrella
+            top.mkdir(parents=True)
+            for item in self.umbrella.iterdir():
+                if item.name != "charts":
+                    os.symlink(item.resolve(), top / item.name)
+            (top / "charts").mkdir()
+            for dep in next(c for c in self.catalog.charts if c.is_umbrella).dependencies:
+                if made is not None and dep.name in made:
+                    os.symlink(made[dep.name], top / "charts" / dep.name)
+                elif dep.name in stubs:
+                    stub = root / ".stubs" / dep.name
+                    stub.mkdir(parents=True)
+                    for keep in ("Chart.yaml", "values.yaml"):
+                        if (self.assembled / dep.name / keep).is_file():
+                            shutil.copyfile(self.assembled / dep.name / keep, stub / keep)
+                    os.symlink(stub, top / "charts" / dep.name)
+                else:
+                    os.symlink((self.assembled / dep.name).resolve(), top / "charts" / dep.name)
+            return top

@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,22 @@ from chartforge.yamlio import load_yaml, plain
 
 @contextlib.contextmanager
 def assemble(
-    catalog: Catalog, charts_dir: Path | None = None, charts: Sequence[ChartSpec] | None = None
+    catalog: Catalog,
+    charts_dir: Path | None = None,
+    charts: Sequence[ChartSpec] | None = None,
+    linked: Collection[str] = (),
 ) -> Iterator[Path]:
-    """A scratch directory with ``charts`` (default: all) of ``charts_dir``, sub-charts linked under parents."""
+    """A scratch directory with ``charts`` (default: all) of ``charts_dir``, sub-charts linked under parents.
+
+    ``linked`` charts (without dependencies) are symbolic links to ``charts_dir`` instead of copies: a check
+    over some charts reads the others only through the umbrella, often as stubs."""
     source = charts_dir or catalog.project.charts
     tmp = Path(tempfile.mkdtemp(prefix="chartforge-assembled-"))
     try:
         for chart in charts if charts is not None else catalog.charts:
+            if chart.name in linked and not chart.dependencies:
+                os.symlink((source / chart.name).resolve(), tmp / chart.name)
+                continue
             shutil.copytree(source / chart.name, tmp / chart.name, symlinks=True)
             if chart.dependencies:
                 (tmp / chart.name / "charts").mkdir(exist_ok=True)
