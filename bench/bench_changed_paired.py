@@ -12,7 +12,6 @@ the A/B ratios and the load average.
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import statistics
@@ -27,7 +26,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ["PATH"] = f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}"
 
 from bench_changed import git  # noqa: E402
-from synthetic import make_catalog  # noqa: E402
+from synthetic import make_catalog, paired_arguments  # noqa: E402
 
 
 def run(code: Path, cache: Path, *args: str) -> tuple[float, float, int]:
@@ -60,12 +59,7 @@ def one_round(code: Path, work: Path, charts: int) -> dict[str, tuple[float, flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--charts", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--baseline", type=Path, required=True, help="another checkout's generator/ folder")
-    args = parser.parse_args()
-    sides = {"A": ROOT / "generator", "B": args.baseline.resolve()}
+    args, sides = paired_arguments(__doc__, repeat=2)
     found: dict[str, list[dict[str, tuple[float, float, int]]]] = {s: [] for s in sides}
     loads = [os.getloadavg()[0]]
     for i in range(args.repeat):

@@ -13,7 +13,6 @@ median of the paired A/B ratios, the umbrella's ``values.schema.json`` size, and
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import shutil
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ["PATH"] = f"{ROOT / '.tools' / 'bin'}{os.pathsep}{os.environ['PATH']}"
 
-from synthetic import make_catalog  # noqa: E402
+from synthetic import make_catalog, paired_arguments  # noqa: E402
 
 UMBRELLA = "platform"
 
@@ -69,12 +68,7 @@ def timed(args: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--charts", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--baseline", type=Path, required=True, help="another checkout's generator/ folder")
-    args = parser.parse_args()
-    sides = {"A": ROOT / "generator", "B": args.baseline.resolve()}
+    args, sides = paired_arguments(__doc__, repeat=3)
     helms = [h for h in ("helm3", "helm4") if shutil.which(h)]
     results: dict[tuple[str, str], dict[str, list[tuple[float, float]]]] = {}
     sizes: dict[str, int] = {}

@@ -6,6 +6,7 @@ with the bundled shared macros, so build/check costs scale like the real catalog
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -115,3 +116,14 @@ def make_catalog(dest: Path, charts: int) -> Path:
 
 if __name__ == "__main__":
     print(make_catalog(Path(sys.argv[1]), int(sys.argv[2])))
+
+
+def paired_arguments(doc: str | None, *, repeat: int) -> tuple[argparse.Namespace, dict[str, Path]]:
+    """``--charts``, ``--repeat`` and ``--baseline`` of a benchmark pairing this checkout (side ``A``)
+    with another checkout's ``generator/`` folder (side ``B``); the parsed arguments and the sides."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--charts", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--baseline", type=Path, required=True, help="another checkout's generator/ folder")
+    args = parser.parse_args()
+    return args, {"A": Path(__file__).resolve().parents[1] / "generator", "B": args.baseline.resolve()}
