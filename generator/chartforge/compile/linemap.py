@@ -22,7 +22,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from chartforge.compile.render import chart_context
 from chartforge.compile.sourcetree import sources_files
 from chartforge.errors import ChartforgeError, TemplateError, ToolError
 from chartforge.helmerrors import template_failure
+from chartforge.privatefile import write_private
 
 SIDECAR = Path(".chartforge") / "linemap.json"
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
@@ -217,12 +217,7 @@ def read_line_map(root: Path) -> dict[str, Any]:
 
 
 def write_line_map(root: Path, maps: Mapping[str, Any]) -> None:
-    path = root / SIDECAR
-    path.parent.mkdir(exist_ok=True)
-    (path.parent / ".gitignore").write_text("*\n")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(maps, sort_keys=True))
-    os.replace(tmp, path)
+    write_private(root / SIDECAR, json.dumps(maps, sort_keys=True))
 
 
 class LineMap:
