@@ -13,11 +13,13 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from chartforge.compile import uptodate
 from chartforge.compile.catalog import Catalog, load_catalog
+from chartforge.compile.chartcache import VALUES, ChartCache
 from chartforge.compile.chartfiles import chart_files
 from chartforge.compile.envvalues import environment_values
 from chartforge.compile.linemap import chart_line_maps, write_line_map
@@ -60,16 +62,29 @@ class BuildResult:
         }
 
 
-def compile_tree(catalog: Catalog, charts: Collection[str] | None = None) -> dict[str, bytes]:
-    """Everything ``build`` writes (``charts``: only those charts, and ``values/``), sorted by path."""
+def compile_tree(
+    catalog: Catalog, charts: Collection[str] | None = None, *, cache: ChartCache | None = None
+) -> dict[str, bytes]:
+    """Everything ``build`` writes (``charts``: only those charts, and ``values/``), sorted by path;
+    with ``cache``, each chart's files and each environment's values reused while unchanged."""
     tree: dict[str, bytes] = {}
     for chart in (c for c in catalog.charts if charts is None or c.name in charts):
-        for rel, text in chart_files(catalog, chart).items():
+        files = (
+            cache.get(chart.name, "files", partial(chart_files, catalog, chart))
+            if cache is not None
+            else chart_files(catalog, chart)
+        )
+        for rel, text in files.items():
             tree[f"charts/{chart.name}/{rel}"] = text.encode("utf-8")
     problems: list[ValuesError] = []  # every environment's values errors at once, by file and line
     for env in catalog.environments:
         try:
-            tree[f"values/{env}.yaml"] = environment_values(catalog, env).encode("utf-8")
+            text = (
+                cache.get(VALUES, env, partial(environment_values, catalog, env))
+                if cache is not None
+                else environment_values(catalog, env)
+            )
+            tree[f"values/{env}.yaml"] = text.encode("utf-8")
         except ValuesErrors as exc:
             problems += exc.errors
         except ValuesError as exc:
@@ -179,7 +194,8 @@ def _build(root: Path, *, check: bool, catalog: Catalog | None) -> BuildResult:
             _write_stamps(root, inputs[0], have, inputs[1], before)  # metadata changed, content did not
         return BuildResult(root, unchanged, (), False)
     catalog = catalog or load_catalog(root)
-    tree = compile_tree(catalog)
+    cache = ChartCache(catalog)
+    tree = compile_tree(catalog, cache=cache)
     changes = diff_trees(tree, have)
     written = False
     if changes and not check:
@@ -189,7 +205,8 @@ def _build(root: Path, *, check: bool, catalog: Catalog | None) -> BuildResult:
         before, found = _outputs(root, tree)
         before.valid &= set(found) == set(tree) and existing_files(root) == tree  # read back: no edit since
     if not changes or written:
-        write_line_map(root, chart_line_maps(catalog, tree))  # findings in charts/ point at sources/
+        write_line_map(root, chart_line_maps(catalog, tree, cache))  # findings in charts/ point at sources/
         if inputs:
             _write_stamps(root, inputs[0], tree, inputs[1], before)
+    cache.save()
     return BuildResult(root, tuple(tree), changes, written)

@@ -35,7 +35,8 @@ Entry = tuple[Any, ...]
 
 
 @functools.cache
-def _code_digest() -> bytes:
+def code_digest() -> bytes:
+    """chartforge's code and the Python, PyYAML and jsonschema it runs on (once per process)."""
     versions = f"{sys.version}\0{yaml.__version__}\0{importlib.metadata.version('jsonschema')}\0"
     digest = hashlib.sha256(versions.encode())
     for path in sorted(_PACKAGE.rglob("*.py")):
@@ -77,7 +78,7 @@ class SpecCache:
         self, text: str, file: str, prefix: str, parse: Callable[[], tuple[Param, ...]]
     ) -> tuple[Param, ...]:
         """``parse()`` (the spec ``text`` read as ``file``), or its result from the cache."""
-        key = hashlib.sha256(_code_digest() + f"\0{file}\0{prefix}\0{text}".encode()).digest()
+        key = hashlib.sha256(code_digest() + f"\0{file}\0{prefix}\0{text}".encode()).digest()
         blob = self.entries.get(key)
         if blob is not None:
             with contextlib.suppress(Exception):  # a damaged entry is parsed again
