@@ -193,8 +193,11 @@ def chart_line_maps(
             out.update(_chart_line_map(catalog, chart, tree))
             continue
         prefix = f"charts/{chart.name}/"
+        mine = sorted(p for p in tree if p.startswith(prefix))
+        if not mine:
+            continue  # not compiled in this tree: nothing to map
         generated = hashlib.sha256()
-        for path in sorted(p for p in tree if p.startswith(prefix)):
+        for path in mine:
             generated.update(path.encode() + b"\0" + hashlib.sha256(tree[path]).digest())
         part = f"linemap {generated.hexdigest()}"
         out.update(cache.get(chart.name, part, partial(_chart_line_map, catalog, chart, tree)))
