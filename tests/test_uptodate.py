@@ -204,3 +204,14 @@ def test_a_change_to_chartforge_itself_rebuilds(project: Path, tmp_path: Path) -
     edit(code / "chartforge/__init__.py", '__version__ = "', '__version__ = "9')
     _, loaded = _run(project, "build", pythonpath=code)
     assert "chartforge.compile.build" in loaded
+
+
+def test_a_linked_folder_in_sources_keeps_the_fast_path(tmp_path: Path) -> None:
+    root = copy_tree(BASE, tmp_path / "project")
+    (root / "sources/shared").mkdir()
+    (root / "sources/charts/alpha/linked").symlink_to(root / "sources/shared")  # not entered by the build
+    result = build(root)
+    assert uptodate.up_to_date(str(root)) == sorted(result.files)
+    (root / "sources/shared/new.txt").write_text("x")  # the linked folder's own times changed: decided again
+    assert uptodate.up_to_date(str(root)) is None
+    assert not build(root).written

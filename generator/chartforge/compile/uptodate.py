@@ -112,10 +112,13 @@ class Recorder:
                 with os.scandir(os.path.join(self.root, folder)) as entries:
                     for entry in entries:
                         name = f"{folder}/{entry.name}"
-                        if not entry.is_dir():
+                        if entry.is_dir(follow_symlinks=False):
+                            if entry.name not in skip:
+                                pending.append(name)
+                        elif entry.is_dir():  # a linked folder: never entered (as sourcetree.sources_files)
+                            self.record(f"{name}/")
+                        else:
                             files.append(name)
-                        elif entry.name not in skip:
-                            pending.append(name)
             except OSError:
                 self.valid = False
         return sorted(files)
