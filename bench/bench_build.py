@@ -2,8 +2,10 @@
 
 Three figures per side, each a whole ``python -m chartforge build`` process timed from outside
 (wall, and CPU of the child from ``getrusage``): **cold** (no ``charts/``, ``values/`` nor
-``.chartforge/``: nothing compiled before), **warm** (``charts/`` and ``values/`` removed, the
-compiled templates of ``.chartforge/jinja/`` kept) and **no-op** (nothing changed since). The
+``.chartforge/``: nothing compiled before), **warm** (``charts/`` and ``values/`` removed, what
+``.chartforge/`` keeps kept: compiled templates, parsed parameter specs, each chart's compile)
+and **no-op** (nothing changed since); then the no-op's ``build()`` call alone, inside one process
+(best of 5), and ``python -c pass``, the floor of any Python command on the machine. The
 baseline is another checkout's ``generator/`` folder, e.g. ``git archive main generator | tar -x
 -C /tmp/base``. Each side builds its own copy of the catalog. Not a test: it never fails on numbers.
 
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from synthetic import make_catalog  # noqa: E402
 
-KINDS = ("cold", "warm", "no-op")
+KINDS = ("cold", "warm", "no-op", "no-op in process", "python -c pass")
 
 
 def timed(code: Path, project: Path) -> tuple[float, float]:
@@ -46,6 +48,36 @@ def timed(code: Path, project: Path) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
+IN_PROCESS = """
+import sys, time
+from chartforge.compile.build import build
+build(sys.argv[1])
+best = []
+for _ in range(5):
+    cpu, wall = time.process_time(), time.perf_counter()
+    assert not build(sys.argv[1]).written
+    best.append((time.perf_counter() - wall, time.process_time() - cpu))
+print(*min(best))
+"""
+
+
+def in_process(code: Path, project: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of the ``build()`` call alone on an up-to-date project (best of 5, one process)."""
+    proc = subprocess.run([sys.executable, "-c", IN_PROCESS, str(project)], env={**os.environ, "PYTHONPATH": str(code)},
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    wall, cpu = proc.stdout.split()
+    return float(wall), float(cpu)
+
+
+def floor() -> tuple[float, float]:
+    """(wall s, CPU s) of ``python -c pass``: what any Python command costs on this machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - start, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
 def one_round(code: Path, project: Path) -> dict[str, tuple[float, float]]:
     for out in ("charts", "values", ".chartforge"):
         shutil.rmtree(project / out, ignore_errors=True)
@@ -53,7 +85,8 @@ def one_round(code: Path, project: Path) -> dict[str, tuple[float, float]]:
     for out in ("charts", "values"):
         shutil.rmtree(project / out, ignore_errors=True)
     warm = timed(code, project)
-    return {"cold": cold, "warm": warm, "no-op": timed(code, project)}
+    return {"cold": cold, "warm": warm, "no-op": timed(code, project), "no-op in process": in_process(code, project),
+            "python -c pass": floor()}  # fmt: skip
 
 
 def main() -> None:
@@ -87,10 +120,15 @@ def main() -> None:
         ratios = [statistics.median(x[i] / y[i] for x, y in zip(a, b, strict=True)) for i in (0, 1)]
         per = (
             f" ({cells[1] / args.charts * 1000:.0f} ms CPU per chart)"
-            if args.charts and kind != "no-op"
+            if args.charts and kind in ("cold", "warm")
             else ""
         )
-        print(f"| {kind} | {cells[0]:.2f} s | {cells[1]:.2f} s{per} | {cells[2]:.2f} s | {cells[3]:.2f} s | "
+        fmt = (
+            (lambda x: f"{x * 1000:.1f} ms")
+            if kind.startswith(("no-op", "python"))
+            else (lambda x: f"{x:.2f} s")
+        )
+        print(f"| {kind} | {fmt(cells[0])} | {fmt(cells[1])}{per} | {fmt(cells[2])} | {fmt(cells[3])} | "
               f"{ratios[0]:.2f} | {ratios[1]:.2f} |")  # fmt: skip
 
 

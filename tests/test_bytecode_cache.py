@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import jinja2
@@ -18,7 +19,8 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _full_build(root: Path) -> dict[str, bytes]:
-    (root / ".chartforge" / "build-stamp.json").unlink(missing_ok=True)  # compile, not the no-op path
+    (root / ".chartforge" / "build-stamp.json").unlink(missing_ok=True)  # compile, not the no-op path,
+    shutil.rmtree(root / ".chartforge" / "charts", ignore_errors=True)  # nor each chart's kept compile
     result = run_cli("-C", str(root), "build")
     assert result.returncode == 0, result.stderr
     return _tree(root)

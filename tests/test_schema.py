@@ -12,12 +12,13 @@ import yaml
 from chartforge.compile import schema
 from chartforge.compile.catalog import load_catalog
 from chartforge.compile.envvalues import umbrella_defaults
-from tests.conftest import CASES
+from tests.conftest import CASES, copy_tree
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Any:
-    return load_catalog(CASES / "build" / "base")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    # a copy: loading a catalog keeps its parsed specs in the project's .chartforge/, never in tests/cases/
+    return load_catalog(copy_tree(CASES / "build" / "base", tmp_path_factory.mktemp("schema") / "p"))
 
 
 def test_values_yaml_has_a_comment_per_parameter_and_parses_to_defaults(catalog: Any) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from chartforge import codes
 from chartforge.compile.build import Change, build, compile_tree, diff_trees, existing_files
 from chartforge.compile.catalog import Catalog
+from chartforge.compile.chartcache import ChartCache
 from chartforge.compile.linemap import chart_line_maps, read_line_map, write_line_map
 from chartforge.compile.swap import build_lock, recover
 from chartforge.diagnostics import Diagnostic
@@ -25,11 +26,13 @@ def _subset_changes(catalog: Catalog, charts: Sequence[str]) -> list[Change]:
     root = catalog.root
     with build_lock(root):
         recover(root)
-        tree = compile_tree(catalog, charts)
+        cache = ChartCache(catalog)  # each selected chart's compile reused while its inputs are unchanged
+        tree = compile_tree(catalog, charts, cache=cache)
         prefixes = [*(f"charts/{c}/" for c in charts), "values/"]
         changes = diff_trees(tree, existing_files(root, prefixes))
         if not changes:
-            write_line_map(root, {**read_line_map(root), **chart_line_maps(catalog, tree)})
+            write_line_map(root, {**read_line_map(root), **chart_line_maps(catalog, tree, cache)})
+        cache.save()
     return list(changes)
 
 

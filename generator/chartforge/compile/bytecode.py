@@ -18,11 +18,12 @@ import hashlib
 import io
 import os
 import sys
-import threading
 from pathlib import Path
 
 import jinja2
 from jinja2.bccache import Bucket
+
+from chartforge.privatefile import write_private
 
 DIRECTORY = Path(".chartforge") / "jinja"
 _COMPILER = Path(__file__).resolve().parent  # chartforge/compile: placement, marking, environments
@@ -67,18 +68,8 @@ class DiskCache(jinja2.BytecodeCache):
         out = io.BytesIO()
         bucket.write_bytecode(out)
         payload = out.getvalue()
-        path = self._path(bucket)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            gitignore = self.directory.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n")
-            tmp.write_bytes(hashlib.sha256(payload).digest() + payload)
-            os.replace(tmp, path)
-        except OSError:  # read-only, full, not a folder: the cache is an optimisation only
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        with contextlib.suppress(OSError):  # read-only, full, not a folder: the cache is an optimisation only
+            write_private(self._path(bucket), hashlib.sha256(payload).digest() + payload)
 
 
 def for_sources(sources: Path, kind: str) -> DiskCache | None:

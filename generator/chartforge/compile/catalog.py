@@ -26,6 +26,7 @@ from chartforge.compile.chartspec import (
     check_keys,
     kind_of,
     load_chart,
+    load_params,
     load_source,
     optional,
     rel,
@@ -33,8 +34,9 @@ from chartforge.compile.chartspec import (
     string_map,
     toposort,
 )
-from chartforge.compile.params import Param, parse_params
+from chartforge.compile.params import Param
 from chartforge.compile.sourcetree import check_name
+from chartforge.compile.speccache import SpecCache
 from chartforge.errors import SourceError
 from chartforge.kube import KubeVersion
 from chartforge.project import Project
@@ -179,11 +181,9 @@ def load_catalog(root: Path | str = ".") -> Catalog:
     )
     versions = _kube_versions(data.get("kubernetes"), file)
     registry = _registry(data, file)
+    cache = SpecCache(root)
     global_file = project.global_file
-    global_params = (
-        parse_params(load_source(root, global_file), file=rel(root, global_file), prefix="global")
-        if global_file.exists() else ()
-    )  # fmt: skip
+    global_params = load_params(root, global_file, cache, prefix="global") if global_file.exists() else ()
     for i, name in enumerate(names):
         if not isinstance(name, str) or not CHART_NAME.match(name):
             raise SourceError(
@@ -194,7 +194,8 @@ def load_catalog(root: Path | str = ".") -> Catalog:
         raise SourceError(
             f"umbrella '{umbrella}' is not in charts", path=file, line=line_of(data, "umbrella")
         )
-    specs = {n: load_chart(root, n, n == umbrella) for n in names}
+    specs = {n: load_chart(root, n, n == umbrella, cache) for n in names}
+    cache.save()
     for env in envs:
         if not project.environment_source(env).is_file():
             raise SourceError(

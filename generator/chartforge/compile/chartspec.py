@@ -11,9 +11,10 @@ from typing import Any
 from chartforge.compile.jinja import environment, render_file
 from chartforge.compile.params import Param, parse_params, root_group
 from chartforge.compile.sourcetree import contained
+from chartforge.compile.speccache import SpecCache
 from chartforge.errors import SourceError
 from chartforge.project import Project
-from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text
+from chartforge.yamlio import did_you_mean, line_of, load_yaml, load_yaml_text, read_text
 
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -136,7 +137,7 @@ def load_source(root: Path, path: Path) -> Any:
     return load_yaml(contained(path, Project(root).sources, display=display), display=display)
 
 
-def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
+def load_chart(root: Path, name: str, is_umbrella: bool, cache: SpecCache | None = None) -> ChartSpec:
     src = Project(root).chart_source(name)
     meta_path = src / "chart.yaml"
     file = rel(root, meta_path)
@@ -159,7 +160,7 @@ def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
         check_keys(dep, DEP_KEYS, file, "dependencies")
         dname = str(dep["name"])
         deps.append(Dependency(dname, "", str(dep.get("condition", f"{dname}.enabled"))))
-    params = _load_params(root, src)
+    params = _load_params(root, src, cache)
     chart_type = str(optional(meta, "type", str, file, "application or library") or "application")
     if chart_type not in CHART_TYPES:
         raise SourceError(f"unknown chart type {chart_type!r}", path=file, line=line_of(meta, "type"),
@@ -177,18 +178,30 @@ def load_chart(root: Path, name: str, is_umbrella: bool) -> ChartSpec:
     )  # fmt: skip
 
 
-def _load_params(root: Path, src: Path) -> tuple[Param, ...]:
+def load_params(root: Path, path: Path, cache: SpecCache | None, *, prefix: str = "") -> tuple[Param, ...]:
+    """A parameter spec of ``sources/`` (contained), parsed or taken from ``cache`` by its text."""
+    display = rel(root, path)
+    text = read_text(contained(path, Project(root).sources, display=display), display=display)
+    return _parsed(text, display, prefix, cache)
+
+
+def _parsed(text: str, file: str, prefix: str, cache: SpecCache | None) -> tuple[Param, ...]:
+    def parse() -> tuple[Param, ...]:
+        return parse_params(load_yaml_text(text, display=file), file=file, prefix=prefix)
+
+    return cache.params(text, file, prefix, parse) if cache is not None else parse()
+
+
+def _load_params(root: Path, src: Path, cache: SpecCache | None) -> tuple[Param, ...]:
     """``parameters.yaml``, or ``parameters.yaml.j2`` rendered first (to reuse shared param macros)."""
     plain_path, jinja_path = src / "parameters.yaml", src / "parameters.yaml.j2"
     if plain_path.exists():
-        pfile = rel(root, plain_path)
-        return parse_params(load_source(root, plain_path), file=pfile)
+        return load_params(root, plain_path, cache)
     if jinja_path.exists():
         sources = Project(root).sources
         name = jinja_path.relative_to(sources).as_posix()
         text = render_file(environment(sources), sources, name, {"chart_name": src.name})
-        pfile = f"{rel(root, jinja_path)} (rendered)"
-        return parse_params(load_yaml_text(text, display=pfile), file=pfile)
+        return _parsed(text, f"{rel(root, jinja_path)} (rendered)", "", cache)
     return ()
 
 

@@ -14,12 +14,14 @@ seen). Shared environments must not be changed by their callers.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import posixpath
 import stat
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +89,34 @@ def environment(sources: Path) -> jinja2.Environment:
     return shared(sources, "plain", new_environment)
 
 
+_LOADED: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("chartforge_loaded", default=None)
+
+
+class RecordingEnvironment(jinja2.Environment):
+    """An environment that notes every template name it loads while :func:`recording` is on."""
+
+    def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> jinja2.Template:
+        loaded = _LOADED.get()
+        if loaded is not None:
+            loaded.add(name)
+        return super()._load_template(name, globals)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[set[str]]:
+    """The names of the templates (and macros, includes) loaded in this thread inside the block."""
+    loaded: set[str] = set()
+    token = _LOADED.set(loaded)
+    try:
+        yield loaded
+    finally:
+        _LOADED.reset(token)
+
+
 def new_environment(sources: Path) -> jinja2.Environment:
     """A fresh environment of ``sources``, templates cached without limit (a catalog's every file)
     and, in a project, their compiled code kept on disk between runs (:mod:`chartforge.compile.bytecode`)."""
-    env = jinja2.Environment(
+    env = RecordingEnvironment(
         loader=SourcesLoader(sources),
         undefined=jinja2.StrictUndefined,
         block_start_string="[%",

@@ -22,10 +22,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,13 @@ from jinja2 import nodes
 
 from chartforge.compile import bytecode
 from chartforge.compile.catalog import Catalog, ChartSpec
-from chartforge.compile.jinja import SourcesLoader, new_environment, shared
+from chartforge.compile.chartcache import ChartCache
+from chartforge.compile.jinja import RecordingEnvironment, SourcesLoader, new_environment, shared
 from chartforge.compile.render import chart_context
 from chartforge.compile.sourcetree import sources_files
 from chartforge.errors import ChartforgeError, TemplateError, ToolError
 from chartforge.helmerrors import template_failure
+from chartforge.privatefile import write_private
 
 SIDECAR = Path(".chartforge") / "linemap.json"
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
@@ -65,7 +67,7 @@ class Origin:
         return self.path, self.line
 
 
-class _MarkingEnvironment(jinja2.Environment):
+class _MarkingEnvironment(RecordingEnvironment):
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
         for output in tree.find_all(nodes.Output):
@@ -180,30 +182,48 @@ def template_origins(
     return align(marked, generated)
 
 
-def chart_line_maps(catalog: Catalog, tree: Mapping[str, bytes]) -> dict[str, Any]:
-    """``{generated path: {"sha256": …, "lines": [[source, line, macro] | None, …]}}`` for every template."""
+def chart_line_maps(
+    catalog: Catalog, tree: Mapping[str, bytes], cache: ChartCache | None = None
+) -> dict[str, Any]:
+    """``{generated path: {"sha256": …, "lines": [[source, line, macro] | None, …]}}`` for every template
+    (each chart's share from ``cache`` while its generated files and sources are unchanged)."""
     out: dict[str, Any] = {}
     for chart in catalog.charts:
-        base = chart.source_dir / "templates"
-        if not base.is_dir():
+        if cache is None:
+            out.update(_chart_line_map(catalog, chart, tree))
             continue
-        for path in sources_files(base, catalog.sources, root=catalog.root):
-            if path.suffix != ".j2":
-                continue
-            generated_path = (
-                f"charts/{chart.name}/{path.relative_to(chart.source_dir).as_posix()[: -len('.j2')]}"
-            )
-            data = tree.get(generated_path)
-            if data is None:
-                continue
-            name = path.relative_to(catalog.sources).as_posix()
-            origins = template_origins(catalog, chart, name, data.decode("utf-8"))
-            if origins is None:
-                continue
-            out[generated_path] = {
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "lines": [o.to_list() if o else None for o in origins],
-            }
+        prefix = f"charts/{chart.name}/"
+        mine = sorted(p for p in tree if p.startswith(prefix))
+        if not mine:
+            continue  # not compiled in this tree: nothing to map
+        generated = hashlib.sha256()
+        for path in mine:
+            generated.update(path.encode() + b"\0" + hashlib.sha256(tree[path]).digest())
+        part = f"linemap {generated.hexdigest()}"
+        out.update(cache.get(chart.name, part, partial(_chart_line_map, catalog, chart, tree)))
+    return out
+
+
+def _chart_line_map(catalog: Catalog, chart: ChartSpec, tree: Mapping[str, bytes]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    base = chart.source_dir / "templates"
+    if not base.is_dir():
+        return out
+    for path in sources_files(base, catalog.sources, root=catalog.root):
+        if path.suffix != ".j2":
+            continue
+        generated_path = f"charts/{chart.name}/{path.relative_to(chart.source_dir).as_posix()[: -len('.j2')]}"
+        data = tree.get(generated_path)
+        if data is None:
+            continue
+        name = path.relative_to(catalog.sources).as_posix()
+        origins = template_origins(catalog, chart, name, data.decode("utf-8"))
+        if origins is None:
+            continue
+        out[generated_path] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "lines": [o.to_list() if o else None for o in origins],
+        }
     return out
 
 
@@ -217,12 +237,7 @@ def read_line_map(root: Path) -> dict[str, Any]:
 
 
 def write_line_map(root: Path, maps: Mapping[str, Any]) -> None:
-    path = root / SIDECAR
-    path.parent.mkdir(exist_ok=True)
-    (path.parent / ".gitignore").write_text("*\n")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(maps, sort_keys=True))
-    os.replace(tmp, path)
+    write_private(root / SIDECAR, json.dumps(maps, sort_keys=True))
 
 
 class LineMap:

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from chartforge.errors import UserError
+from chartforge.privatefile import ensure_private_dir
 
 log = logging.getLogger("chartforge.build")
 TREES = ("charts", "values")
@@ -41,9 +42,7 @@ def build_lock(root: Path, *, wait: bool = True) -> Iterator[bool]:
     """Exclusive lock of ``root``'s outputs; yields False when ``wait`` is off and another build holds it."""
     path = root / LOCK
     try:
-        path.parent.mkdir(exist_ok=True)
-        if not (path.parent / ".gitignore").exists():
-            (path.parent / ".gitignore").write_text("*\n")
+        ensure_private_dir(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     except OSError as exc:
         raise UserError(f"cannot take the build lock: {exc.strerror or exc}", path=path) from exc
