@@ -29,6 +29,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", default=False, help="rewrite golden files")
 
 
+def _cache_folders_in_cases() -> set[Path]:
+    return set(CASES.rglob(".chartforge"))
+
+
+_CASE_CACHES_BEFORE: set[Path] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CASE_CACHES_BEFORE.update(_cache_folders_in_cases())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a test wrote chartforge's caches into a case folder (loading a catalog keeps
+    parsed specs and compiled templates in its ``.chartforge/``): the next test copying that folder
+    would copy them too. Tests load case folders from a copy (``copy_tree``)."""
+    if hasattr(session.config, "workerinput"):
+        return  # xdist workers: the controller looks once every worker is done
+    written = sorted(_cache_folders_in_cases() - _CASE_CACHES_BEFORE)
+    if written:
+        listing = ", ".join(str(p.relative_to(ROOT)) for p in written)
+        print(f"\nerror: tests wrote chartforge caches into case folders: {listing}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

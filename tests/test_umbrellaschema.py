@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,12 +20,13 @@ from chartforge.compile import schema
 from chartforge.compile.catalog import load_catalog
 from chartforge.compile.envvalues import merge, umbrella_defaults
 from chartforge.compile.umbrellaschema import ROOT_ONLY, editor_schema, nest, nested_schema
-from tests.conftest import CASES, ROOT
+from tests.conftest import CASES, ROOT, copy_tree
 from tests.test_modeline import file_validator
 
 
-def test_nested_schema_is_the_umbrellas_with_every_subchart_schema_under_its_key() -> None:
-    catalog = load_catalog(CASES / "build" / "base")
+def test_nested_schema_is_the_umbrellas_with_every_subchart_schema_under_its_key(tmp_path: Path) -> None:
+    # a copy: loading a catalog keeps its parsed specs in the project's .chartforge/
+    catalog = load_catalog(copy_tree(CASES / "build" / "base", tmp_path / "p"))
     suite, alpha = catalog.chart("suite"), catalog.chart("alpha")
     whole = nested_schema(catalog, suite)
     own_alpha = {k: v for k, v in schema.chart_schema(catalog, alpha).items() if k not in ROOT_ONLY}
