@@ -15,6 +15,7 @@ from chartforge.publish.target import (
     tag_for,
     target_from_catalog,
 )
+from tests.conftest import CASES, copy_tree
 
 
 @pytest.mark.parametrize(
@@ -71,9 +72,8 @@ def test_credentials_from_stdin() -> None:
 def test_target_from_catalog_and_overrides(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no registry given"):
         target_from_catalog(tmp_path, plain_http=None, ca_file=None)
-    base = Path(__file__).resolve().parents[1] / "cases" / "build" / "base"
-    if not (base / "sources" / "catalog.yaml").is_file():
-        pytest.skip("the compiler's base case is not there")
+    # a copy: loading a catalog keeps its parsed specs in the project's .chartforge/
+    base = copy_tree(CASES / "build" / "base", tmp_path / "base")
     target = target_from_catalog(base, plain_http=None, ca_file=None)
     assert (target.host, target.namespace, target.plain_http) == ("127.0.0.1:5000", "demo", True)
     assert target_from_catalog(base, plain_http=False, ca_file=None).plain_http is False
