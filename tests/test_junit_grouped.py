@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chartforge.atsource import group_findings
-from chartforge.diagnostics import Diagnostic
+from chartforge.diagnostics import Checked, Diagnostic
 from chartforge.report import to_junit
 from tests.conftest import CASES, copy_tree, require_tool, run_cli
 
@@ -72,3 +72,30 @@ def test_check_junit_has_a_failing_case_per_finding_of_the_table(tmp_path: Path)
     assert "replicas" in failures["sources/charts/beta/templates/configmap.yaml.j2:9"]
     findings = json.loads(done.stdout)["diagnostics"]
     assert len(findings) == len(failures) == 2  # one mistake, one finding, one failing case
+    # every lint run (alpha, beta and the umbrella suite, helm 3 and 4) saw one of the two mistakes:
+    # none of them is also listed as a passing case of its own
+    cases = list(ET.fromstring(junit.read_text()).iter("testcase"))
+    passing_lint = [
+        c.get("name")
+        for c in cases
+        if c.get("classname", "").startswith("lint.") and c.find("failure") is None
+    ]
+    assert passing_lint == []
+
+
+def test_a_lint_run_reported_at_source_has_no_passing_case_of_its_own() -> None:
+    grouped = group_findings([_helm(9, "<.Values.servce.port>: nil pointer", "v3.17.2", "api")])
+    runs = [
+        Checked("lint", chart, "production", "", f"charts/{chart}", "Chart", f"{chart} (helm {helm})")
+        for chart in ("api", "web")
+        for helm in ("v3.17.2", "v4.1.4")
+    ]
+    root = ET.fromstring(to_junit(grouped, runs))
+    names = sorted(c.get("name", "") for c in root.iter("testcase"))
+    assert names == [
+        "Chart/api (helm v4.1.4) (charts/api)",  # helm 4 did not see it: its run passed
+        "Chart/web (helm v3.17.2) (charts/web)",
+        "Chart/web (helm v4.1.4) (charts/web)",
+        f"{SOURCE}:9",
+    ]
+    assert root.get("failures") == "1"

@@ -145,11 +145,40 @@ def _case(parent: ET.Element, checked: Checked, findings: list[Diagnostic]) -> t
     return bool(errors), bool(findings) and not errors and all(d.waived for d in findings)
 
 
+def _lint_runs_reported_at_source(diagnostics: Sequence[Diagnostic]) -> set[tuple[str, str, str]]:
+    """(chart, environment, helm version) of every helm lint run whose finding was moved to the
+    ``sources/`` line it comes from (``atsource``): that finding is the run's failing case."""
+    runs: set[tuple[str, str, str]] = set()
+    for d in diagnostics:
+        extra = dict(d.extra)
+        if (
+            "checked" in extra
+            or not d.path.startswith("sources/")
+            or "lint" not in extra.get("stages", d.stage)
+        ):
+            continue
+        for chart in extra.get("charts", d.chart).split(", "):
+            for helm in extra.get("helm", "").split(", "):
+                runs.add((chart, d.environment, helm))
+    return runs
+
+
+def _lint_run(checked: Checked) -> tuple[str, str, str] | None:
+    """(chart, environment, helm version) of a helm lint run's case (``checklint``), else None."""
+    if checked.stage != "lint" or checked.kind != "Chart" or " (helm " not in checked.name:
+        return None
+    return checked.chart, checked.environment, checked.name.rsplit(" (helm ", 1)[1].rstrip(")")
+
+
 def to_junit(
     diagnostics: Sequence[Diagnostic], checked: Iterable[Checked] = (), *, name: str = "chartforge"
 ) -> str:
-    """JUnit XML: a test suite per stage × chart/env/version, a test case per checked object."""
-    findings: dict[Checked, list[Diagnostic]] = {c: [] for c in checked}
+    """JUnit XML: a test suite per stage × chart/env/version, a test case per checked object.
+
+    A helm lint run whose finding is reported at its ``sources/`` line has no case of its own: the
+    finding's case (named ``file:line``) is its failure, never beside a passing case for the run."""
+    at_source = _lint_runs_reported_at_source(diagnostics)
+    findings: dict[Checked, list[Diagnostic]] = {c: [] for c in checked if _lint_run(c) not in at_source}
     for d in diagnostics:
         findings.setdefault(checked_of(d), []).append(d)
     suites: dict[GroupKey, list[Checked]] = {}
