@@ -1,7 +1,7 @@
 """chartforge's own files under ``<root>/.chartforge/``: written whole or not at all, never committed.
 
-The build stamp, the line map, the no-op build's stamp and the compiled-template cache all live
-there. Each is written to a temporary file beside its target (named by process and thread, so
+The build stamp, the line map, the no-op build's stamp, the build lock, the compiled-template
+cache, the parsed parameter specs and each chart's compiled files all live there. Each is written to a temporary file beside its target (named by process and thread, so
 concurrent writers never share one) and renamed into place, so a reader sees the previous
 content or the new one, never half a file; the folder holds a ``.gitignore`` of ``*`` so none of
 it is committed by accident.

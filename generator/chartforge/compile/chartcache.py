@@ -39,12 +39,8 @@ class ChartCache:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.directory = catalog.root / DIRECTORY
-        sources = catalog.sources
         digest = hashlib.sha256(code_digest() + jinja2.__version__.encode() + b"\0" + repr(catalog).encode())
-        for path in sources_files(sources, sources, root=catalog.root):
-            rel = path.relative_to(sources).as_posix()
-            if not rel.startswith("charts/"):
-                digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        self._add_files(digest, catalog.sources, lambda rel: not rel.startswith("charts/"))
         self.shared = digest.digest()
         self._templates: dict[str, bytes | None] = {}
         self._entries: dict[str, dict[str, Any]] = {}
@@ -53,11 +49,15 @@ class ChartCache:
     def _key(self, name: str) -> bytes:
         digest = hashlib.sha256(self.shared + name.encode() + b"\0")
         if name != VALUES:
-            chart = self.catalog.chart(name)
-            for path in sources_files(chart.source_dir, self.catalog.sources, root=self.catalog.root):
-                rel = path.relative_to(chart.source_dir).as_posix()
-                digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            self._add_files(digest, self.catalog.chart(name).source_dir, lambda rel: True)
         return digest.digest()
+
+    def _add_files(self, digest: Any, folder: Path, wanted: Callable[[str], bool]) -> None:
+        """Add each wanted file under ``folder`` (its path relative to it, then its bytes' digest)."""
+        for path in sources_files(folder, self.catalog.sources, root=self.catalog.root):
+            rel = path.relative_to(folder).as_posix()
+            if wanted(rel):
+                digest.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
 
     def _template(self, name: str) -> bytes | None:
         """The digest of ``sources/<name>`` now (None: not a readable file), once per build."""
